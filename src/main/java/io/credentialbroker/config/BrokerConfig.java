@@ -1,0 +1,121 @@
+package io.credentialbroker.config;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * The broker's own configuration, all under {@code broker.}; connections to Vault and to the
+ * callers' issuer use the ecosystem's keys ({@code quarkus.vault.*}, {@code quarkus.oidc.*}). Every
+ * key can be set as an environment variable ({@code BROKER_ENVIRONMENTS_SANDBOX_CLOUD}).
+ */
+@ConfigMapping(prefix = "broker")
+public interface BrokerConfig {
+
+    /** The Partner Center accounts served, by the name callers use. At least one. */
+    Map<String, EnvironmentConfig> environments();
+
+    VaultConfig vault();
+
+    TokenConfig token();
+
+    /** One environment. Its values are checked at startup by the environment registry. */
+    interface EnvironmentConfig {
+
+        /** {@code public}, {@code usgov} or {@code china}: sets the authority and the resource. */
+        @WithDefault("public")
+        String cloud();
+
+        /**
+         * The secret's path below {@code broker.vault.kv-mount}; defaults to {@code partner-center/<name>}.
+         */
+        Optional<String> vaultPath();
+
+        /**
+         * Overrides the cloud's v2 token endpoint, with {@code {domain}} standing for the tenant: for v1
+         * endpoints ({@code .../oauth2/token}), egress proxies and tests. https only, but for loopback.
+         */
+        Optional<String> tokenEndpoint();
+
+        /** Overrides the cloud's Partner Center resource. */
+        Optional<String> resource();
+    }
+
+    interface VaultConfig {
+
+        /** The KV v2 mount holding the credentials. */
+        @WithDefault("secret")
+        String kvMount();
+
+        /** How long one Vault call may take before the read counts as failed. */
+        @WithDefault("5S")
+        Duration timeout();
+    }
+
+    /**
+     * How tokens are cached and refreshed. A token is handed out only while it has more than
+     * {@code min-remaining} left after {@code clock-skew}; the cache starts replacing it
+     * {@code refresh-before} its expiry (or at Azure AD's {@code refresh_in}), so callers keep getting
+     * the old one while the new one is minted. {@code refresh-before} should be well above
+     * {@code min-remaining}: the gap is how long Azure AD may fail before callers notice.
+     */
+    interface TokenConfig {
+
+        /** Start refreshing this long before expiry when Azure AD sends no {@code refresh_in}. */
+        @WithDefault("10M")
+        Duration refreshBefore();
+
+        /** Never hand out a token with less life than this; the caller needs time to use it. */
+        @WithDefault("2M")
+        Duration minRemaining();
+
+        /** The longest {@code expires_in} told to callers, so they come back before a rotation matters. */
+        @WithDefault("10M")
+        Duration maxClientTtl();
+
+        /** Subtracted from every token's life: clocks of Azure AD, the broker and callers differ. */
+        @WithDefault("30S")
+        Duration clockSkew();
+
+        /** Retries of one mint after a 5xx, timeout or reset (facts.md: at most 2). */
+        @WithDefault("2")
+        int maxRetries();
+
+        /** The first retry waits about this long (jittered, doubling). */
+        @WithDefault("250MS")
+        Duration retryBackoff();
+
+        /**
+         * After a mint fails for good, no new attempt for this long (or Azure AD's Retry-After, if longer).
+         */
+        @WithDefault("30S")
+        Duration failureBackoff();
+
+        /** How long a caller waits for a token being minted before getting a 503. */
+        @WithDefault("10S")
+        Duration maxWait();
+
+        /** How often each cache looks whether its token is due for refresh. */
+        @WithDefault("1S")
+        Duration checkInterval();
+
+        /** Mint every environment's first token at startup instead of on its first request. */
+        @WithDefault("true")
+        boolean warmUp();
+
+        AzureAdConfig azureAd();
+    }
+
+    interface AzureAdConfig {
+
+        @WithDefault("2S")
+        Duration connectTimeout();
+
+        /** How long Azure AD may take to answer one token request. */
+        @WithDefault("5S")
+        Duration readTimeout();
+    }
+}

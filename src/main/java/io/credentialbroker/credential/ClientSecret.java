@@ -1,0 +1,46 @@
+package io.credentialbroker.credential;
+
+import java.util.Objects;
+
+/**
+ * An Azure AD client secret. Its {@code toString()} is redacted and it exposes no bean getter, so
+ * it cannot reach a log line, an exception message or a JSON body by accident; {@link #reveal()} is
+ * the one deliberate way to read it.
+ */
+public final class ClientSecret {
+
+    private final String value;
+
+    public ClientSecret(String value) {
+        this.value = Objects.requireNonNull(value, "value");
+    }
+
+    /** The secret itself, for the token request's form body and for Vault writes only. */
+    public String reveal() {
+        return value;
+    }
+
+    /** The first three characters and an ellipsis, enough for an operator to tell two keys apart. */
+    public String hint() {
+        return value.substring(0, Math.min(3, value.length())) + "…";
+    }
+
+    public boolean isBlank() {
+        return value.isBlank();
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof ClientSecret that && value.equals(that.value);
+    }
+
+    @Override
+    public int hashCode() {
+        return value.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "ClientSecret[redacted]";
+    }
+}

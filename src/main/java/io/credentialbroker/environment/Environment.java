@@ -1,0 +1,57 @@
+package io.credentialbroker.environment;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * One Partner Center account the broker serves tokens for: a name, a cloud, where its credential
+ * lives in Vault, and where its tokens are minted. Nothing is shared between environments.
+ *
+ * @param name
+ *            the environment's name as callers use it ({@code sandbox}, {@code primary}, ...)
+ * @param cloud
+ *            the Azure cloud its app is registered in
+ * @param vaultPath
+ *            the secret's path below the KV v2 mount
+ * @param tokenEndpointTemplate
+ *            the token endpoint, with {@code {domain}} standing for the tenant
+ * @param resource
+ *            the Partner Center resource the tokens are for
+ */
+public record Environment(String name, Cloud cloud, String vaultPath, String tokenEndpointTemplate, String resource) {
+
+    /** Where {@link #tokenEndpointTemplate()} takes the tenant domain. */
+    public static final String DOMAIN_PLACEHOLDER = "{domain}";
+
+    public Environment {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(cloud, "cloud");
+        Objects.requireNonNull(vaultPath, "vaultPath");
+        Objects.requireNonNull(tokenEndpointTemplate, "tokenEndpointTemplate");
+        Objects.requireNonNull(resource, "resource");
+    }
+
+    /** The v2 endpoint of the cloud's authority: {@code {authority}/{domain}/oauth2/v2.0/token}. */
+    public static String defaultTokenEndpoint(Cloud cloud) {
+        return cloud.authority() + "/" + DOMAIN_PLACEHOLDER + "/oauth2/v2.0/token";
+    }
+
+    /**
+     * The token endpoint for one tenant domain; the domain is URL-encoded, so it cannot change the
+     * path.
+     */
+    public URI tokenEndpoint(String domain) {
+        return URI.create(tokenEndpointTemplate.replace(DOMAIN_PLACEHOLDER,
+                URLEncoder.encode(domain, StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Whether the endpoint is Azure AD's v1 ({@code .../oauth2/token}), which takes {@code resource}
+     * instead of v2's {@code scope} (facts.md).
+     */
+    public boolean usesV1Endpoint() {
+        return tokenEndpointTemplate.replace(DOMAIN_PLACEHOLDER, "tenant").endsWith("/oauth2/token");
+    }
+}
