@@ -1,0 +1,90 @@
+package io.credentialbroker.api;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import io.credentialbroker.environment.Environment;
+import io.credentialbroker.environment.EnvironmentRegistry;
+import io.credentialbroker.environment.UnknownEnvironmentException;
+import io.credentialbroker.token.TokenService;
+import io.credentialbroker.token.TokenStatus;
+
+/**
+ * Translates the token endpoints of the HTTP contract (design.md) into calls on the token service.
+ */
+@Path("/v1/environments")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "tokens", description = "Partner Center access tokens, per environment")
+public class EnvironmentResource {
+
+    /** The header that repeats which environment a token belongs to. */
+    public static final String ENVIRONMENT_HEADER = "Broker-Environment";
+
+    private final EnvironmentRegistry environments;
+    private final TokenService tokens;
+
+    EnvironmentResource(EnvironmentRegistry environments, TokenService tokens) {
+        this.environments = environments;
+        this.tokens = tokens;
+    }
+
+    @POST
+    @Path("/{environment}/token")
+    @Operation(summary = "Get an access token for an environment", description = "Answers from the broker's cache. The tenant, scope and token endpoint come from the"
+            + " broker's configuration only: the request takes no body and no query parameters.")
+    @APIResponse(responseCode = "200", description = "A token labelled with its environment", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = TokenResponse.class)))
+    @APIResponse(responseCode = "400", description = "The request carried parameters or a body", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "No such environment", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "No token can be had now; see Retry-After", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public CompletionStage<Response> token(@PathParam("environment") String name, @Context UriInfo uri,
+            String body) {
+        Environment environment = environments.find(name).orElseThrow(() -> new UnknownEnvironmentException(name));
+        // The token endpoint comes from configuration only (reliability case 30): refuse anything a
+        // caller might think chooses the tenant, scope or authority, rather than silently ignore it.
+        if (!uri.getQueryParameters().isEmpty()) {
+            throw new InvalidRequestException("The token request takes no query parameters: the tenant, scope and"
+                    + " authority come from the broker's configuration.");
+        }
+        if (body != null && !body.isBlank() && !body.strip().equals("{}")) {
+            throw new InvalidRequestException("The token request takes no body: the tenant, scope and authority"
+                    + " come from the broker's configuration.");
+        }
+        return tokens.grant(environment.name())
+                .thenApply(grant -> Response.ok(TokenResponse.of(environment, grant))
+                        .header(ENVIRONMENT_HEADER, environment.name())
+                        .header(HttpHeaders.CACHE_CONTROL, "no-store")
+                        .header("Pragma", "no-cache")
+                        .build());
+    }
+
+    @GET
+    @Operation(summary = "List the environments and the state of their tokens")
+    public EnvironmentsResponse list() {
+        List<EnvironmentsResponse.EnvironmentView> views = environments.all().stream().map(this::view).toList();
+        return new EnvironmentsResponse(views);
+    }
+
+    private EnvironmentsResponse.EnvironmentView view(Environment environment) {
+        TokenStatus status = tokens.status(environment.name());
+        return new EnvironmentsResponse.EnvironmentView(environment.name(), environment.cloud().configName(),
+                environment.resource(), status.state().label(), status.expiresAt().orElse(null),
+                status.lastFailure().map(failure -> failure.reason().code()).orElse(null));
+    }
+}

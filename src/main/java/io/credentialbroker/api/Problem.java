@@ -1,0 +1,35 @@
+package io.credentialbroker.api;
+
+import java.net.URI;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * An RFC 9457 problem, the body of every error the broker answers. {@code detail} is always the
+ * broker's own sentence, never an upstream's text, a secret or a token.
+ *
+ * @param type
+ *            what kind of problem, stable for a client to branch on
+ * @param title
+ *            a short summary of the type
+ * @param status
+ *            the HTTP status
+ * @param detail
+ *            this occurrence, in a sentence
+ * @param environment
+ *            the environment concerned, when the caller may know it
+ * @param code
+ *            a stable reason code, such as {@code credential_invalid}
+ * @param retryAfter
+ *            seconds to wait before trying again, as in the {@code Retry-After} header
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Problem(URI type, String title, int status, String detail, String environment, String code,
+        Long retryAfter) {
+
+    public static final String MEDIA_TYPE = "application/problem+json";
+
+    static URI type(String slug) {
+        return URI.create("urn:credential-broker:problem:" + slug);
+    }
+}

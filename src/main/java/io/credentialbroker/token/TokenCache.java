@@ -1,0 +1,336 @@
+package io.credentialbroker.token;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+
+import org.jboss.logging.Logger;
+
+import io.credentialbroker.credential.CredentialStore;
+import io.credentialbroker.credential.CredentialStoreException;
+import io.credentialbroker.credential.PartnerCredential;
+import io.credentialbroker.environment.Environment;
+
+/**
+ * The token of one environment: cached, replaced ahead of expiry in the background, and served
+ * through Azure AD's hiccups while it is still good. One cache per environment, sharing nothing
+ * with the others: not a lock, not a thread's wait, not a failure.
+ *
+ * <p>
+ * Single flight: whatever asks for a token (callers on a cold cache, callers who notice a refresh
+ * is due, the periodic check), at most one mint runs at a time and everyone waiting shares its
+ * result; MSAL.NET's "refresh convoy" (issue 4196) is what happens otherwise. The hot path reads
+ * two volatile fields and takes no lock.
+ */
+public final class TokenCache {
+
+    private static final Logger LOG = Logger.getLogger(TokenCache.class);
+    private static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
+
+    private final Environment environment;
+    private final CredentialStore credentials;
+    private final TokenMinter minter;
+    private final TokenLifetimePolicy lifetimes;
+    private final RetryPolicy retries;
+    private final Clock clock;
+    private final Executor executor;
+
+    private final Object lock = new Object();
+    /** Guarded by {@link #lock}; non-null while a mint runs. */
+    private CompletableFuture<AccessToken> flight;
+    private volatile AccessToken token;
+    /** Only the flight writes it, and flights never overlap. */
+    private volatile PartnerCredential credential;
+    /** No request to Azure AD before this: Retry-After, or the backoff after a failed mint. */
+    private volatile Instant quietUntil = Instant.MIN;
+    private volatile TokenFailure lastFailure;
+
+    public TokenCache(Environment environment, CredentialStore credentials, TokenMinter minter,
+            TokenLifetimePolicy lifetimes, RetryPolicy retries, Clock clock, Executor executor) {
+        this.environment = Objects.requireNonNull(environment, "environment");
+        this.credentials = Objects.requireNonNull(credentials, "credentials");
+        this.minter = Objects.requireNonNull(minter, "minter");
+        this.lifetimes = Objects.requireNonNull(lifetimes, "lifetimes");
+        this.retries = Objects.requireNonNull(retries, "retries");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.executor = Objects.requireNonNull(executor, "executor");
+    }
+
+    public Environment environment() {
+        return environment;
+    }
+
+    /**
+     * A token a caller may use now. Completes at once from the cache in steady state; on a cold or
+     * expired cache it waits for the one mint in flight, at most {@code max-wait}. Fails with
+     * {@link TokenUnavailableException} when no servable token can be had, at once while Azure AD or
+     * Vault is known to be failing.
+     */
+    public CompletableFuture<TokenGrant> grant() {
+        Instant now = clock.instant();
+        AccessToken current = token;
+        if (current != null && lifetimes.isServable(current, now)) {
+            if (current.isRefreshDue(now)) {
+                refreshIfDue();
+            }
+            return CompletableFuture.completedFuture(grantOf(current, now));
+        }
+        CompletableFuture<AccessToken> pending;
+        synchronized (lock) {
+            pending = flight;
+            if (pending == null) {
+                if (now.isBefore(quietUntil)) {
+                    return CompletableFuture.failedFuture(unavailable(currentFailureReason(), quietUntil, now));
+                }
+                pending = startFlight();
+            }
+        }
+        return pending.copy().orTimeout(retries.maxWait().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .handle((minted, error) -> {
+                    Instant at = clock.instant();
+                    if (error == null && lifetimes.isServable(minted, at)) {
+                        return grantOf(minted, at);
+                    }
+                    throw new CompletionException(asUnavailable(error, at));
+                });
+    }
+
+    /**
+     * Starts a mint in the background if the token is due for refresh (or missing, when
+     * {@code includeEmpty}) and Azure AD is not to be left alone; the periodic check and callers who
+     * notice a due refresh call this.
+     */
+    public void refreshIfDue(boolean includeEmpty) {
+        Instant now = clock.instant();
+        AccessToken current = token;
+        boolean due = current == null ? includeEmpty : current.isRefreshDue(now);
+        if (!due || now.isBefore(quietUntil)) {
+            return;
+        }
+        synchronized (lock) {
+            if (flight == null && !now.isBefore(quietUntil)) {
+                startFlight();
+            }
+        }
+    }
+
+    private void refreshIfDue() {
+        refreshIfDue(false);
+    }
+
+    public TokenStatus status() {
+        Instant now = clock.instant();
+        AccessToken current = token;
+        TokenFailure failure = lastFailure;
+        boolean minting;
+        synchronized (lock) {
+            minting = flight != null;
+        }
+        TokenStatus.State state;
+        if (current == null || !lifetimes.isServable(current, now)) {
+            state = TokenStatus.State.UNAVAILABLE;
+        } else if (minting) {
+            state = TokenStatus.State.REFRESHING;
+        } else if (failure != null) {
+            state = TokenStatus.State.STALE_SERVING;
+        } else if (current.isRefreshDue(now)) {
+            state = TokenStatus.State.REFRESHING;
+        } else {
+            state = TokenStatus.State.FRESH;
+        }
+        PartnerCredential inUse = credential;
+        return new TokenStatus(state, Optional.ofNullable(current).map(AccessToken::expiresAt),
+                Optional.ofNullable(inUse).map(PartnerCredential::version), Optional.ofNullable(failure));
+    }
+
+    /** Caller holds {@link #lock}. */
+    private CompletableFuture<AccessToken> startFlight() {
+        CompletableFuture<AccessToken> started = new CompletableFuture<>();
+        flight = started;
+        try {
+            executor.execute(() -> fly(started));
+        } catch (RejectedExecutionException e) {
+            // shutting down
+            flight = null;
+            started.completeExceptionally(unavailable(TokenFailure.Reason.INTERNAL_ERROR, null, clock.instant()));
+        }
+        return started;
+    }
+
+    private void fly(CompletableFuture<AccessToken> started) {
+        AccessToken minted = null;
+        TokenFailure failure = null;
+        try {
+            minted = mint();
+        } catch (MintFailedException e) {
+            failure = e.failure;
+        } catch (RuntimeException e) {
+            LOG.errorf("Minting a token for environment '%s' failed unexpectedly: %s", environment.name(),
+                    e.getClass().getName());
+            failure = TokenFailure.of(TokenFailure.Reason.INTERNAL_ERROR, clock.instant());
+        }
+        Instant now = clock.instant();
+        synchronized (lock) {
+            if (minted != null) {
+                token = minted;
+                lastFailure = null;
+                quietUntil = Instant.MIN;
+            } else {
+                lastFailure = failure;
+                quietUntil = now.plus(retries.backoffAfterFailure(failure.retryAfter()));
+            }
+            flight = null;
+        }
+        if (minted != null) {
+            LOG.infof("Minted a token for environment '%s' with credential version %d: fingerprint %s,"
+                    + " expires %s, refresh from %s", environment.name(), minted.credentialVersion(),
+                    minted.fingerprint(), minted.expiresAt(), minted.refreshAt());
+            started.complete(minted);
+        } else {
+            logFailure(failure);
+            started.completeExceptionally(unavailable(failure.reason(), quietUntil, now));
+        }
+    }
+
+    /** Runs on the flight thread only. */
+    private AccessToken mint() {
+        PartnerCredential current = credential;
+        if (current == null) {
+            current = readCredential();
+        }
+        Attempt attempt = mintWithRetries(current);
+        if (attempt.result() instanceof MintResult.Failed failed && failed.kind().isCredentialProblem()) {
+            // Another replica may have rotated the key since we read it: read Vault once more, and
+            // try the credential found there once; never retry the same rejected key (facts.md).
+            Optional<PartnerCredential> reread = rereadCredential();
+            if (reread.isPresent() && !reread.get().equals(current)) {
+                current = reread.get();
+                attempt = mintOnce(current);
+            }
+        }
+        if (attempt.result() instanceof MintResult.Issued issued) {
+            if (!lifetimes.isUsefulLifetime(issued.expiresIn())) {
+                throw new MintFailedException(
+                        TokenFailure.of(TokenFailure.Reason.TOKEN_LIFETIME_TOO_SHORT, clock.instant()));
+            }
+            return lifetimes.accept(environment.name(), current.version(), issued, attempt.sentAt(),
+                    ThreadLocalRandom.current().nextDouble());
+        }
+        throw new MintFailedException(TokenFailure.fromAzureAd((MintResult.Failed) attempt.result(), clock.instant()));
+    }
+
+    private Attempt mintWithRetries(PartnerCredential current) {
+        Attempt attempt = mintOnce(current);
+        for (int retry = 1; retry <= retries.maxRetries(); retry++) {
+            if (!(attempt.result() instanceof MintResult.Failed failed)
+                    || failed.kind() != MintResult.FailureKind.TRANSIENT) {
+                return attempt;
+            }
+            Duration pause = retries.backoffBeforeRetry(retry);
+            if (failed.retryAfter().filter(asked -> asked.compareTo(pause) > 0).isPresent()) {
+                return attempt; // Azure AD asked for a longer pause than a retry within this mint allows
+            }
+            LOG.debugf("Retrying the token request for environment '%s' in %d ms (%s)", environment.name(),
+                    pause.toMillis(), failed.error());
+            if (!sleep(pause)) {
+                return attempt;
+            }
+            attempt = mintOnce(current);
+        }
+        return attempt;
+    }
+
+    private Attempt mintOnce(PartnerCredential current) {
+        Instant sentAt = clock.instant();
+        return new Attempt(minter.mint(environment, current), sentAt);
+    }
+
+    private PartnerCredential readCredential() {
+        try {
+            PartnerCredential read = credentials.read(environment);
+            credential = read;
+            return read;
+        } catch (CredentialStoreException e) {
+            throw new MintFailedException(TokenFailure.fromStore(e, clock.instant()));
+        }
+    }
+
+    private Optional<PartnerCredential> rereadCredential() {
+        try {
+            return Optional.of(readCredential());
+        } catch (MintFailedException e) {
+            LOG.warnf("Azure AD refused environment '%s''s credential and re-reading it from the store failed: %s",
+                    environment.name(), e.failure.reason().code());
+            return Optional.empty();
+        }
+    }
+
+    private TokenFailure.Reason currentFailureReason() {
+        TokenFailure failure = lastFailure;
+        return failure == null ? TokenFailure.Reason.AZURE_AD_UNAVAILABLE : failure.reason();
+    }
+
+    private TokenGrant grantOf(AccessToken current, Instant now) {
+        Duration expiresIn = lifetimes.clientLifetime(current, now);
+        return new TokenGrant(current, expiresIn,
+                now.plus(expiresIn).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    }
+
+    private TokenUnavailableException asUnavailable(Throwable error, Instant now) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof TokenUnavailableException unavailable) {
+            return unavailable;
+        }
+        if (cause instanceof TimeoutException) {
+            return new TokenUnavailableException(environment.name(), TokenFailure.Reason.MINT_IN_PROGRESS,
+                    MIN_RETRY_AFTER);
+        }
+        // the flight succeeded, but the token is no longer servable by the time this caller got it
+        return unavailable(TokenFailure.Reason.TOKEN_LIFETIME_TOO_SHORT, quietUntil, now);
+    }
+
+    private TokenUnavailableException unavailable(TokenFailure.Reason reason, Instant until, Instant now) {
+        Duration wait = until == null || !until.isAfter(now) ? MIN_RETRY_AFTER : Duration.between(now, until);
+        return new TokenUnavailableException(environment.name(), reason,
+                wait.compareTo(MIN_RETRY_AFTER) < 0 ? MIN_RETRY_AFTER : wait);
+    }
+
+    private void logFailure(TokenFailure failure) {
+        // Only Azure AD's error identifiers: never the request form, never error_description (facts.md).
+        LOG.warnf("No token for environment '%s': %s (http %d, error_codes %s, trace_id %s, correlation_id %s);"
+                + " next attempt after %s", environment.name(), failure.reason().code(), failure.httpStatus(),
+                failure.errorCodes(), failure.traceId(), failure.correlationId(), quietUntil);
+    }
+
+    private static boolean sleep(Duration pause) {
+        try {
+            Thread.sleep(pause.toMillis());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private record Attempt(MintResult result, Instant sentAt) {
+    }
+
+    /** Carries a failure out of the flight; never leaves this class. */
+    private static final class MintFailedException extends RuntimeException {
+
+        private final transient TokenFailure failure;
+
+        MintFailedException(TokenFailure failure) {
+            super(failure.reason().code(), null, false, false);
+            this.failure = failure;
+        }
+    }
+}

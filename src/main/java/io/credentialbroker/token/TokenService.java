@@ -1,0 +1,121 @@
+package io.credentialbroker.token;
+
+import java.time.Clock;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.credential.CredentialStore;
+import io.credentialbroker.environment.Environment;
+import io.credentialbroker.environment.EnvironmentRegistry;
+import io.credentialbroker.environment.UnknownEnvironmentException;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Owns one {@link TokenCache} per configured environment and keeps them warm: a periodic check
+ * replaces each token ahead of its expiry even when no caller is asking.
+ */
+@ApplicationScoped
+public class TokenService {
+
+    private static final Logger LOG = Logger.getLogger(TokenService.class);
+
+    private final Map<String, TokenCache> caches;
+    private final BrokerConfig.TokenConfig config;
+    private final ExecutorService minting;
+    private final ScheduledExecutorService checking;
+
+    @Inject
+    TokenService(EnvironmentRegistry environments, CredentialStore credentials, TokenMinter minter,
+            BrokerConfig config, Clock clock) {
+        this.config = config.token();
+        this.minting = Executors.newCachedThreadPool(daemonThreads("token-mint"));
+        this.checking = Executors.newSingleThreadScheduledExecutor(daemonThreads("token-refresh-check"));
+        TokenLifetimePolicy lifetimes = TokenLifetimePolicy.from(this.config);
+        RetryPolicy retries = RetryPolicy.from(this.config);
+        Map<String, TokenCache> built = new LinkedHashMap<>();
+        for (Environment environment : environments.all()) {
+            built.put(environment.name(),
+                    new TokenCache(environment, credentials, minter, lifetimes, retries, clock, minting));
+        }
+        this.caches = Collections.unmodifiableMap(built);
+    }
+
+    void start(@Observes StartupEvent event) {
+        for (TokenCache cache : caches.values()) {
+            Environment environment = cache.environment();
+            LOG.infof("Serving environment '%s': cloud %s, Vault path %s, token endpoint host %s",
+                    environment.name(), environment.cloud().configName(), environment.vaultPath(),
+                    environment.tokenEndpoint("tenant").getHost());
+        }
+        if (config.warmUp()) {
+            caches.values().forEach(cache -> cache.refreshIfDue(true));
+        }
+        long every = config.checkInterval().toMillis();
+        checking.scheduleWithFixedDelay(this::refreshDueTokens, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A token for the named environment that a caller may use now.
+     *
+     * @throws UnknownEnvironmentException
+     *             if no such environment is configured
+     */
+    public CompletableFuture<TokenGrant> grant(String environment) {
+        return cache(environment).grant();
+    }
+
+    public TokenStatus status(String environment) {
+        return cache(environment).status();
+    }
+
+    private TokenCache cache(String environment) {
+        TokenCache cache = environment == null ? null : caches.get(environment);
+        if (cache == null) {
+            throw new UnknownEnvironmentException(environment);
+        }
+        return cache;
+    }
+
+    private void refreshDueTokens() {
+        for (TokenCache cache : caches.values()) {
+            try {
+                cache.refreshIfDue(config.warmUp());
+            } catch (RuntimeException e) {
+                // one environment's trouble must not stop the others' refreshes
+                LOG.errorf("Checking environment '%s''s token failed: %s", cache.environment().name(),
+                        e.getClass().getName());
+            }
+        }
+    }
+
+    @PreDestroy
+    void stop() {
+        checking.shutdownNow();
+        minting.shutdownNow();
+    }
+
+    private static ThreadFactory daemonThreads(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,47 @@
+package io.credentialbroker.testing;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.util.Map;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+/**
+ * Starts the Azure AD stand-in for a Quarkus test and points the {@code sandbox} and
+ * {@code primary} environments' token endpoints at it; a field annotated {@link InjectAzureAd}
+ * receives it.
+ */
+public class AzureAdStandInResource implements QuarkusTestResourceLifecycleManager {
+
+    /** Marks the test's {@link AzureAdStandIn} field. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.FIELD)
+    public @interface InjectAzureAd {
+    }
+
+    private AzureAdStandIn azureAd;
+
+    @Override
+    public Map<String, String> start() {
+        azureAd = new AzureAdStandIn();
+        azureAd.start();
+        String endpoint = azureAd.tokenEndpointTemplate();
+        return Map.of("broker.environments.sandbox.token-endpoint", endpoint,
+                "broker.environments.primary.token-endpoint", endpoint);
+    }
+
+    @Override
+    public void inject(TestInjector injector) {
+        injector.injectIntoFields(azureAd,
+                new TestInjector.AnnotatedAndMatchesType(InjectAzureAd.class, AzureAdStandIn.class));
+    }
+
+    @Override
+    public void stop() {
+        if (azureAd != null) {
+            azureAd.stop();
+        }
+    }
+}
