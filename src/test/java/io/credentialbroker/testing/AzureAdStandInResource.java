@@ -10,7 +10,7 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Starts the Azure AD stand-in for a Quarkus test and points the {@code sandbox} and
- * {@code primary} environments' token endpoints at it; a field annotated {@link InjectAzureAd}
+ * {@code primary} (and {@code rotating}) environments' token endpoints at it; a field annotated {@link InjectAzureAd}
  * receives it.
  */
 public class AzureAdStandInResource implements QuarkusTestResourceLifecycleManager {
@@ -29,7 +29,8 @@ public class AzureAdStandInResource implements QuarkusTestResourceLifecycleManag
         azureAd.start();
         String endpoint = azureAd.tokenEndpointTemplate();
         return Map.of("broker.environments.sandbox.token-endpoint", endpoint,
-                "broker.environments.primary.token-endpoint", endpoint);
+                "broker.environments.primary.token-endpoint", endpoint,
+                "broker.environments.rotating.token-endpoint", endpoint);
     }
 
     @Override

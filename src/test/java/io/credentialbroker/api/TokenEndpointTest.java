@@ -1,0 +1,440 @@
+package io.credentialbroker.api;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static io.credentialbroker.testing.AzureAdStandIn.error;
+import static io.credentialbroker.testing.AzureAdStandIn.issued;
+import static io.credentialbroker.testing.AzureAdStandIn.newToken;
+import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
+import static io.credentialbroker.testing.Fixtures.PRIMARY;
+import static io.credentialbroker.testing.Fixtures.ROTATING;
+import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+
+import io.credentialbroker.testing.AzureAdStandIn;
+import io.credentialbroker.testing.AzureAdStandInResource;
+import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.Fixtures;
+import io.credentialbroker.testing.InjectVaultStandIn;
+import io.credentialbroker.testing.TestClock;
+import io.credentialbroker.testing.VaultStandIn;
+import io.credentialbroker.testing.VaultStandInResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.ValidatableResponse;
+
+/**
+ * The token endpoint end to end: HTTP in, Vault (the KV v2 stand-in) and Azure AD (WireMock) over
+ * real loopback HTTP, time from a clock the tests tick.
+ */
+@QuarkusTest
+@WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(VaultStandInResource.class)
+class TokenEndpointTest {
+
+    private static final Duration PAST_REFRESH_POINT = Duration.ofMinutes(51); // a 60-minute token refreshes at 50
+
+    @InjectAzureAd
+    AzureAdStandIn azureAd;
+
+    @InjectVaultStandIn
+    VaultStandIn vault;
+
+    @Inject
+    TestClock clock;
+
+    @TestHTTPResource("/")
+    URL broker;
+
+    @BeforeEach
+    void coldStart() {
+        clock.moveToNewDay();
+        azureAd.reset();
+        Fixtures.seed(vault);
+    }
+
+    @Test
+    @DisplayName("sandbox and primary tokens are minted from their own credentials and labelled with their own environment")
+    void mintsEachEnvironmentFromItsOwnCredential() {
+        String sandboxToken = newToken("sandbox");
+        String primaryToken = newToken("primary");
+        // each stub answers only its own app's credential: a crossed request would find no stub
+        azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
+                .willReturn(issued(sandboxToken, 3599)));
+        azureAd.stub(tokenRequest(PRIMARY.domain(), PRIMARY.clientId(), PRIMARY.clientSecret())
+                .willReturn(issued(primaryToken, 3599)));
+
+        requestToken("sandbox").statusCode(200)
+                .header("Broker-Environment", "sandbox")
+                .header("Cache-Control", "no-store")
+                .contentType("application/json")
+                .body("environment", equalTo("sandbox"))
+                .body("token_type", equalTo("Bearer"))
+                .body("access_token", equalTo(sandboxToken))
+                .body("expires_in", equalTo(600))
+                .body("expires_at", notNullValue())
+                .body("resource", equalTo("https://api.partnercenter.microsoft.com"))
+                .body("credential_version", equalTo(1));
+        requestToken("primary").statusCode(200)
+                .header("Broker-Environment", "primary")
+                .body("environment", equalTo("primary"))
+                .body("access_token", equalTo(primaryToken));
+
+        assertThat(form(single(azureAd.requests(SANDBOX.domain())))).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "grant_type", "client_credentials",
+                "client_id", SANDBOX.clientId(),
+                "client_secret", SANDBOX.clientSecret(),
+                "scope", "https://api.partnercenter.microsoft.com/.default"));
+        assertThat(form(single(azureAd.requests(PRIMARY.domain())))).containsEntry("client_id", PRIMARY.clientId())
+                .containsEntry("client_secret", PRIMARY.clientSecret());
+        for (LoggedRequest request : azureAd.server().getAllServeEvents().stream().map(e -> e.getRequest()).toList()) {
+            assertThat(request.getUrl()).doesNotContain("secret");
+            assertThat(request.getHeader("Content-Type")).startsWith("application/x-www-form-urlencoded");
+        }
+    }
+
+    @Test
+    @DisplayName("case 17: 100 concurrent requests per environment on a cold cache cause exactly one token request each")
+    void coldHerdCausesOneTokenRequestPerEnvironment() throws Exception {
+        String sandboxToken = newToken("sandbox");
+        String primaryToken = newToken("primary");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(sandboxToken, 3599).withFixedDelay(300)));
+        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(primaryToken, 3599).withFixedDelay(300)));
+
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            for (String environment : List.of("sandbox", "primary")) {
+                responses.add(client.sendAsync(HttpRequest.newBuilder(tokenUri(environment))
+                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+            }
+        }
+        CompletableFuture.allOf(responses.toArray(CompletableFuture[]::new)).get();
+
+        for (CompletableFuture<HttpResponse<String>> response : responses) {
+            HttpResponse<String> answer = response.get();
+            assertThat(answer.statusCode()).isEqualTo(200);
+            String environment = answer.headers().firstValue("Broker-Environment").orElseThrow();
+            assertThat(answer.body()).contains("\"access_token\":\""
+                    + (environment.equals("sandbox") ? sandboxToken : primaryToken) + "\"");
+        }
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
+        assertThat(azureAd.tokenRequests(PRIMARY.domain())).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("case 16: past the refresh point callers get the old token at once while exactly one refresh runs; then the new one")
+    void servesTheOldTokenWhileOneRefreshRuns() {
+        String oldToken = newToken("old");
+        String newToken = newToken("new");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(oldToken, 3600)));
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(oldToken));
+
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken, 3600).withFixedDelay(1500)));
+        clock.advance(PAST_REFRESH_POINT);
+        for (int i = 0; i < 20; i++) {
+            // had any of these waited for the refresh, it would have got the new token
+            requestToken("sandbox").statusCode(200).body("access_token", equalTo(oldToken));
+        }
+
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> requestToken("sandbox").statusCode(200).body("access_token", equalTo(newToken)));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("cases 14, 15: Azure AD answering 503 while the cached token is valid: still served, at most 2 retries, then quiet")
+    void servesTheCachedTokenWhileAzureAdAnswers503() {
+        String cached = cacheAToken();
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(503, "temporarily_unavailable", 0)));
+        clock.advance(PAST_REFRESH_POINT);
+
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/v1/environments").then()
+                .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("stale-serving"))
+                .body("environments.find { it.name == 'sandbox' }.last_error", equalTo("azure_ad_unavailable")));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1 + 3); // the first mint, then 1 + 2 retries
+
+        clock.advance(Duration.ofSeconds(10)); // within the 30 s quiet period after a failed refresh
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(4);
+    }
+
+    @Test
+    @DisplayName("case 15: Azure AD timing out while the cached token is valid: still served")
+    void servesTheCachedTokenWhileAzureAdTimesOut() {
+        String cached = cacheAToken();
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("late"), 3600).withFixedDelay(3000)));
+        clock.advance(PAST_REFRESH_POINT);
+
+        long started = System.nanoTime();
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> given().get("/v1/environments").then()
+                .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("stale-serving")));
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+    }
+
+    @Test
+    @DisplayName("case 15: token below min-remaining and Azure AD down: 503 problem+json with Retry-After, then fast 503s")
+    void answers503WithRetryAfterOnceTheTokenIsTooOldAndAzureAdIsDown() {
+        cacheAToken();
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(503, "temporarily_unavailable", 0)));
+        clock.advance(Duration.ofMinutes(59)); // 60 s left: below min-remaining (2 min) + skew
+
+        requestToken("sandbox").statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", notNullValue())
+                .body("type", equalTo("urn:credential-broker:problem:token-unavailable"))
+                .body("title", equalTo("No token available"))
+                .body("status", equalTo(503))
+                .body("environment", equalTo("sandbox"))
+                .body("code", equalTo("azure_ad_unavailable"))
+                .body("retry_after", greaterThanOrEqualTo(30))
+                .body("detail", not(containsString("temporarily_unavailable")));
+        int afterFirst = azureAd.tokenRequests(SANDBOX.domain());
+
+        long started = System.nanoTime();
+        requestToken("sandbox").statusCode(503).header("Retry-After", notNullValue());
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(afterFirst);
+    }
+
+    @Test
+    @DisplayName("case 13: 429 with Retry-After: 60 means no request to that tenant before 60 s of clock time pass")
+    void honoursRetryAfterOn429() {
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(429, "temporarily_unavailable", 50196)
+                .withHeader("Retry-After", "60")));
+
+        requestToken("sandbox").statusCode(503).header("Retry-After", "60").body("code", equalTo("azure_ad_throttled"));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
+
+        String token = newToken("after-throttling");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
+        clock.advance(Duration.ofSeconds(59));
+        requestToken("sandbox").statusCode(503).header("Retry-After", "1");
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(2));
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(token));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("case 13: throttled during a refresh, the cached token is still served and the tenant left alone for 60 s")
+    void keepsServingWhileThrottled() {
+        String cached = cacheAToken();
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(429, "temporarily_unavailable", 50196)
+                .withHeader("Retry-After", "60")));
+        clock.advance(PAST_REFRESH_POINT);
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+        await().atMost(Duration.ofSeconds(5)).until(() -> azureAd.tokenRequests(SANDBOX.domain()) == 2);
+
+        clock.advance(Duration.ofSeconds(55));
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(2);
+
+        String fresh = newToken("fresh");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(fresh, 3600)));
+        clock.advance(Duration.ofSeconds(6));
+        requestToken("sandbox").statusCode(200);
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> requestToken("sandbox").body("access_token", equalTo(fresh)));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName("case 10: invalid_client is not retried; Vault is read once more; the caller gets a stable code, no secret, no Azure text")
+    void doesNotRetryInvalidClientAndRereadsVaultOnce() {
+        cacheAToken();
+        clock.moveToNewDay();
+        azureAd.reset();
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(401, "invalid_client", 7000215)));
+        long readsBefore = vault.count("GET", Fixtures.dataPath(SANDBOX));
+
+        String body = requestToken("sandbox").statusCode(503)
+                .contentType("application/problem+json")
+                .body("code", equalTo("credential_invalid"))
+                .extract().asString();
+
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
+        assertThat(vault.count("GET", Fixtures.dataPath(SANDBOX)) - readsBefore).isEqualTo(1);
+        assertThat(body).doesNotContain(SANDBOX.clientSecret(), "AADSTS", "must never repeat", "trace-7000215");
+    }
+
+    @Test
+    @DisplayName("case 10: a key rotated in Vault by another replica is found by the re-read and mints at once")
+    void picksUpAKeyRotatedBehindItsBack() {
+        String before = newToken("before-rotation");
+        azureAd.stub(tokenRequest(ROTATING.domain(), ROTATING.clientId(), ROTATING.clientSecret())
+                .willReturn(issued(before, 3600)));
+        requestToken("rotating").statusCode(200).body("access_token", equalTo(before));
+
+        Fixtures.Account rotated = ROTATING.withSecret("fake-rotated-secret-" + java.util.UUID.randomUUID());
+        vault.put(VaultStandIn.DEFAULT_MOUNT, ROTATING.vaultPath(), rotated.vaultData());
+        String after = newToken("after-rotation");
+        azureAd.reset();
+        azureAd.stub(tokenRequest(ROTATING.domain(), ROTATING.clientId(), ROTATING.clientSecret())
+                .willReturn(error(401, "invalid_client", 7000215)));
+        azureAd.stub(tokenRequest(ROTATING.domain(), rotated.clientId(), rotated.clientSecret())
+                .willReturn(issued(after, 3600)));
+        clock.moveToNewDay();
+
+        requestToken("rotating").statusCode(200).body("access_token", equalTo(after)).body("credential_version",
+                equalTo(2));
+        assertThat(azureAd.tokenRequests(ROTATING.domain())).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("case 19: a 200 without access_token is rejected and not cached")
+    void rejectsASuccessWithoutAccessToken() {
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody("{\"token_type\":\"Bearer\",\"expires_in\":3599}")));
+        requestToken("sandbox").statusCode(503).body("code", equalTo("azure_ad_unavailable"));
+
+        assertThatTheNextGoodAnswerIsServed();
+    }
+
+    @Test
+    @DisplayName("case 19: garbage, or random data then close, is rejected and not cached")
+    void rejectsGarbage() {
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody("<html>proxy error</html>")));
+        requestToken("sandbox").statusCode(503);
+        clock.advance(Duration.ofMinutes(1));
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)));
+        requestToken("sandbox").statusCode(503);
+
+        assertThatTheNextGoodAnswerIsServed();
+    }
+
+    @Test
+    @DisplayName("v1-style string expires_in parses")
+    void acceptsStringExpiresIn() {
+        String token = newToken("v1");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, "3599")));
+
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(token)).body("expires_in", equalTo(600));
+    }
+
+    @Test
+    void answers404ProblemForAnUnknownEnvironment() {
+        requestToken("staging").statusCode(404)
+                .contentType("application/problem+json")
+                .body("type", equalTo("urn:credential-broker:problem:unknown-environment"))
+                .body("detail", containsString("'staging'"));
+        given().post("/v1/environments/{env}/token", "<script>").then().statusCode(404)
+                .body("detail", not(containsString("script")));
+        assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("case 30: a caller cannot choose the tenant, scope or authority")
+    void refusesCallerSuppliedTenantOrScope() {
+        given().queryParam("tenant", "evil.onmicrosoft.com").post("/v1/environments/sandbox/token").then()
+                .statusCode(400).contentType("application/problem+json")
+                .body("type", equalTo("urn:credential-broker:problem:invalid-request"));
+        given().contentType("application/json").body("{\"scope\":\"https://graph.microsoft.com/.default\"}")
+                .post("/v1/environments/sandbox/token").then().statusCode(400);
+        assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("sandbox"), 3600)));
+        given().contentType("application/json").body("{}").post("/v1/environments/sandbox/token").then()
+                .statusCode(200);
+    }
+
+    @Test
+    @DisplayName("case 32: unknown paths and methods answer problem+json, no stack trace")
+    void answersProblemsForUnknownPathsAndMethods() {
+        given().get("/v1/nothing-here").then().statusCode(404).contentType("application/problem+json");
+        given().get("/v1/environments/sandbox/token").then().statusCode(405).contentType("application/problem+json")
+                .body(not(containsString("Exception")));
+    }
+
+    @Test
+    void listsEnvironmentsWithTheirCloudAndTokenState() {
+        cacheAToken();
+
+        given().get("/v1/environments").then().statusCode(200)
+                .body("environments.name", hasItems("primary", "rotating", "sandbox"))
+                .body("environments.find { it.name == 'sandbox' }.cloud", equalTo("public"))
+                .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("fresh"))
+                .body("environments.find { it.name == 'sandbox' }.expires_at", notNullValue())
+                .body(not(containsString("fake-sandbox-token")));
+    }
+
+    @Test
+    void servesAnOpenApiDescription() {
+        given().accept("application/json").get("/q/openapi").then().statusCode(200)
+                .body(containsString("/v1/environments/{environment}/token"));
+    }
+
+    private void assertThatTheNextGoodAnswerIsServed() {
+        String good = newToken("good");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(good, 3600)));
+        clock.advance(Duration.ofMinutes(1)); // past the quiet period after the failure
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(good));
+    }
+
+    private String cacheAToken() {
+        String token = newToken("cached");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
+        requestToken("sandbox").statusCode(200).body("access_token", equalTo(token));
+        return token;
+    }
+
+    private static ValidatableResponse requestToken(String environment) {
+        return given().post("/v1/environments/{environment}/token", environment).then();
+    }
+
+    private URI tokenUri(String environment) {
+        return URI.create(broker.toString()).resolve("/v1/environments/" + environment + "/token");
+    }
+
+    private static LoggedRequest single(List<LoggedRequest> requests) {
+        assertThat(requests).hasSize(1);
+        return requests.get(0);
+    }
+
+    private static Map<String, String> form(LoggedRequest request) {
+        return Arrays.stream(request.getBodyAsString().split("&")).map(pair -> pair.split("=", 2))
+                .collect(Collectors.toMap(pair -> decode(pair[0]), pair -> decode(pair[1])));
+    }
+
+    private static String decode(String value) {
+        return URLDecoder.decode(value, StandardCharsets.UTF_8);
+    }
+}

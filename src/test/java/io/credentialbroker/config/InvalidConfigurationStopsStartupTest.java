@@ -1,0 +1,41 @@
+package io.credentialbroker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.credentialbroker.environment.Cloud;
+import io.credentialbroker.environment.Environment;
+import io.credentialbroker.environment.EnvironmentRegistry;
+import io.quarkus.test.QuarkusUnitTest;
+
+/** A broker with a bad configuration does not start, and says every problem on its own line. */
+class InvalidConfigurationStopsStartupTest {
+
+    @RegisterExtension
+    static final QuarkusUnitTest APP = new QuarkusUnitTest()
+            .withApplicationRoot(jar -> jar.addClasses(BrokerConfig.class, EnvironmentRegistry.class,
+                    Environment.class, Cloud.class, InvalidConfigurationException.class))
+            .overrideConfigKey("quarkus.devservices.enabled", "false")
+            .overrideConfigKey("broker.environments.sandbox.cloud", "azure-germany")
+            .overrideConfigKey("broker.environments.primary.cloud", "public")
+            .overrideConfigKey("broker.environments.primary.token-endpoint",
+                    "http://login.example.com/{domain}/oauth2/v2.0/token")
+            .assertException(thrown -> {
+                Throwable cause = thrown;
+                while (cause != null && !(cause instanceof InvalidConfigurationException)) {
+                    cause = cause.getCause();
+                }
+                assertThat(cause).isNotNull();
+                assertThat(((InvalidConfigurationException) cause).problems()).containsExactly(
+                        "broker.environments.primary.token-endpoint: must use https (plain http is accepted for loopback addresses only)",
+                        "broker.environments.sandbox.cloud: unknown cloud 'azure-germany' (expected public, usgov or china)");
+            });
+
+    @Test
+    void doesNotStart() {
+        fail("the application must not have started");
+    }
+}

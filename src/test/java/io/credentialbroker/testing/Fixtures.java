@@ -1,0 +1,51 @@
+package io.credentialbroker.testing;
+
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The credentials the tests' Vault holds for the {@code sandbox}, {@code primary} and {@code rotating}
+ * environments.
+ * Secrets are generated per test run, so a leak check can search for exactly them.
+ */
+public final class Fixtures {
+
+    public record Account(String environment, String clientId, String clientSecret, String domain) {
+
+        public String vaultPath() {
+            return "partner-center/" + environment;
+        }
+
+        public Map<String, String> vaultData() {
+            return Map.of("client_id", clientId, "client_secret", clientSecret, "domain", domain);
+        }
+
+        public Account withSecret(String secret) {
+            return new Account(environment, clientId, secret, domain);
+        }
+    }
+
+    public static final Account SANDBOX = new Account("sandbox", "11111111-1111-4111-8111-111111111111",
+            "fake-sandbox-secret-" + UUID.randomUUID(), "fake-sandbox.onmicrosoft.com");
+    public static final Account PRIMARY = new Account("primary", "22222222-2222-4222-8222-222222222222",
+            "fake-primary-secret-" + UUID.randomUUID(), "fake-primary.onmicrosoft.com");
+
+    /** Only the test that rotates a key behind the broker's back uses this one. */
+    public static final Account ROTATING = new Account("rotating", "33333333-3333-4333-8333-333333333333",
+            "fake-rotating-secret-" + UUID.randomUUID(), "fake-rotating.onmicrosoft.com");
+
+    private Fixtures() {
+    }
+
+    /** Empties the stand-in and stores version 1 of each environment's credential. */
+    public static void seed(VaultStandIn vault) {
+        vault.reset();
+        for (Account account : new Account[] { SANDBOX, PRIMARY, ROTATING }) {
+            vault.put(VaultStandIn.DEFAULT_MOUNT, account.vaultPath(), account.vaultData());
+        }
+    }
+
+    public static String dataPath(Account account) {
+        return "/v1/" + VaultStandIn.DEFAULT_MOUNT + "/data/" + account.vaultPath();
+    }
+}
