@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +40,8 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /**
- * Runs the token service's success and failure paths with every log category at TRACE, written to
- * a file, and then searches everything logged for the secrets, tokens and Azure AD texts involved.
+ * Runs the token service's success and failure paths with every log category at TRACE, written to a
+ * file, and then searches everything logged for the secrets, tokens and Azure AD texts involved.
  */
 @QuarkusTest
 @TestProfile(NoSecretInLogsTest.TraceLogging.class)
@@ -54,6 +53,7 @@ class NoSecretInLogsTest {
 
     /** TRACE everywhere, into a file of its own; the console stays at INFO. */
     public static class TraceLogging implements QuarkusTestProfile {
+
         @Override
         public Map<String, String> getConfigOverrides() {
             try {

@@ -322,7 +322,8 @@ class TokenEndpointTest {
     @DisplayName("case 19: a 200 without access_token is rejected and not cached")
     void rejectsASuccessWithoutAccessToken() {
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(aResponse().withStatus(200)
-                .withHeader("Content-Type", "application/json").withBody("{\"token_type\":\"Bearer\",\"expires_in\":3599}")));
+                .withHeader("Content-Type", "application/json")
+                .withBody("{\"token_type\":\"Bearer\",\"expires_in\":3599}")));
         requestToken("sandbox").statusCode(503).body("code", equalTo("azure_ad_unavailable"));
 
         assertThatTheNextGoodAnswerIsServed();

@@ -4,9 +4,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The credentials the tests' Vault holds for the {@code sandbox}, {@code primary} and {@code rotating}
- * environments.
- * Secrets are generated per test run, so a leak check can search for exactly them.
+ * The credentials the tests' Vault holds for the {@code sandbox}, {@code primary} and
+ * {@code rotating} environments. Secrets are generated per test run, so a leak check can search for
+ * exactly them.
  */
 public final class Fixtures {
 
@@ -40,7 +40,7 @@ public final class Fixtures {
     /** Empties the stand-in and stores version 1 of each environment's credential. */
     public static void seed(VaultStandIn vault) {
         vault.reset();
-        for (Account account : new Account[] { SANDBOX, PRIMARY, ROTATING }) {
+        for (Account account : new Account[]{SANDBOX, PRIMARY, ROTATING}) {
             vault.put(VaultStandIn.DEFAULT_MOUNT, account.vaultPath(), account.vaultData());
         }
     }
