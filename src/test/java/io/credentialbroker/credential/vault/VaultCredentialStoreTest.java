@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
@@ -18,11 +19,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -380,6 +387,66 @@ class VaultCredentialStoreTest {
     }
 
     @Test
+    @DisplayName("at TRACE, quarkus-vault logs neither secret nor token reading, even a body that holds the secret (case 33)")
+    void quarkusVaultLogsNoSecretAtTraceWhenReading() {
+        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault")) {
+            vault.put(MOUNT, PATH, credential(secret));
+            store.read(SANDBOX);
+            vault.malformedJsonNext(1);
+            readFails();
+            vault.denyNext(1);
+            readFails();
+            vault.seal();
+            readFails();
+
+            assertThat(logs.text()).doesNotContain(secret, vault.rootToken());
+        }
+    }
+
+    @Test
+    @DisplayName("quarkus-vault prints Vault's error text verbatim at TRACE: why VaultClient's category is pinned (case 33)")
+    void quarkusVaultPrintsVaultsErrorTextAtTrace() {
+        String marker = "upstream-text-" + UUID.randomUUID();
+        vault.put(MOUNT, PATH, credential(secret));
+        vault.failNext(1, 502, marker);
+
+        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault.client.VaultClient")) {
+            readFails();
+
+            assertThat(logs.text()).as("if this fails, quarkus-vault stopped printing error text").contains(marker);
+        }
+    }
+
+    @Test
+    @DisplayName("quarkus-vault prints a refused login token in full at DEBUG: why its category is pinned (case 33)")
+    void quarkusVaultPrintsARefusedLoginTokenAtDebug(@TempDir Path dir) throws IOException {
+        // A lease shorter than the renew grace period makes every read renew first.
+        vault.kubernetesTokenTtl(Duration.ofSeconds(5));
+        VaultCredentialStore kubernetes = new VaultCredentialStore(kubernetesClient(dir), MOUNT, TIMEOUT);
+        vault.put(MOUNT, PATH, credential(secret));
+        kubernetes.read(SANDBOX);
+
+        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault.client.auth.VaultCachingTokenProvider")) {
+            vault.rejectTokenNext(1);
+            kubernetes.read(SANDBOX);
+
+            assertThat(logs.text()).as("if this fails, quarkus-vault stopped printing the token").contains("hvs.");
+        }
+    }
+
+    @Test
+    @DisplayName("application.properties pins the categories that print tokens or Vault's text (case 33)")
+    void pinsQuarkusVaultLogCategories() {
+        assertThat(pinnedLogSettings())
+                .containsEntry("quarkus.log.category.\"io.quarkus.vault.client.auth.VaultCachingTokenProvider\".level",
+                        "INFO")
+                .containsEntry("quarkus.log.category.\"io.quarkus.vault.client.VaultClient\".level", "INFO")
+                .containsEntry("quarkus.log.category.\"io.quarkus.vault.client.common.VaultTracingExecutor\".level",
+                        "OFF")
+                .containsEntry("quarkus.vault.log-confidentiality-level", "high");
+    }
+
+    @Test
     void describesItselfWithoutSecrets() {
         assertThat(store.toString()).contains("mount=secret").doesNotContain(vault.rootToken());
     }
@@ -438,5 +505,65 @@ class VaultCredentialStoreTest {
         Map<String, Object> data = new HashMap<>(credential("fake-sandbox-secret"));
         data.remove(field);
         return data;
+    }
+
+    private static Map<String, String> pinnedLogSettings() {
+        Properties properties = new Properties();
+        try (InputStream in = VaultCredentialStoreTest.class.getResourceAsStream("/application.properties")) {
+            properties.load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> settings = new HashMap<>();
+        properties.stringPropertyNames().forEach(name -> settings.put(name, properties.getProperty(name)));
+        return settings;
+    }
+
+    /** Everything one logger and its children log while open, at every level. */
+    private static final class CapturedLogs extends Handler implements AutoCloseable {
+
+        private final Logger logger;
+        private final Level previous;
+        private final List<String> lines = new ArrayList<>();
+
+        private CapturedLogs(String category) {
+            this.logger = Logger.getLogger(category);
+            this.previous = logger.getLevel();
+            setLevel(Level.ALL);
+            logger.setLevel(Level.ALL);
+            // Kept off the console: some of what is captured here is a token.
+            logger.setUseParentHandlers(false);
+            logger.addHandler(this);
+        }
+
+        static CapturedLogs of(String category) {
+            return new CapturedLogs(category);
+        }
+
+        @Override
+        public synchronized void publish(LogRecord record) {
+            String message = record.getMessage();
+            if (record.getThrown() != null) {
+                StringWriter trace = new StringWriter();
+                record.getThrown().printStackTrace(new PrintWriter(trace));
+                message += "\n" + trace;
+            }
+            lines.add(message);
+        }
+
+        synchronized String text() {
+            return String.join("\n", lines);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+            logger.setUseParentHandlers(true);
+            logger.setLevel(previous);
+        }
     }
 }
