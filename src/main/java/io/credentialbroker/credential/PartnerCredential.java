@@ -26,4 +26,13 @@ public record PartnerCredential(String clientId, ClientSecret clientSecret, Stri
         Objects.requireNonNull(clientSecret, "clientSecret");
         Objects.requireNonNull(domain, "domain");
     }
+
+    /**
+     * Whether both would send Azure AD the same request: same app, key and tenant, whatever their
+     * versions.
+     */
+    public boolean sameKeyAs(PartnerCredential other) {
+        return clientId.equals(other.clientId) && clientSecret.equals(other.clientSecret)
+                && domain.equals(other.domain);
+    }
 }

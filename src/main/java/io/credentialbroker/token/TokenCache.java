@@ -211,7 +211,7 @@ public final class TokenCache {
             // Another replica may have rotated the key since we read it: read Vault once more, and
             // try the credential found there once; never retry the same rejected key (facts.md).
             Optional<PartnerCredential> reread = rereadCredential();
-            if (reread.isPresent() && !reread.get().equals(current)) {
+            if (reread.isPresent() && !reread.get().sameKeyAs(current)) {
                 current = reread.get();
                 attempt = mintOnce(current);
             }

@@ -9,10 +9,17 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.extension.ResponseDefinitionTransformerV2;
+import com.github.tomakehurst.wiremock.http.ResponseDefinition;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 /**
@@ -21,12 +28,42 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
  */
 public final class AzureAdStandIn {
 
+    /** Name of the transformer that holds a response until the test releases it; see {@link #held}. */
+    public static final String HELD = "held-until-released";
+
     private final WireMockServer server;
+    private final Hold hold = new Hold();
 
     AzureAdStandIn() {
         // No verbose notifier: WireMock must not print request bodies (they hold client secrets).
-        server = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort()
-                .containerThreads(32).asynchronousResponseEnabled(true).asynchronousResponseThreads(16));
+        server = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort().containerThreads(32)
+                .asynchronousResponseEnabled(true).asynchronousResponseThreads(16).extensions(hold));
+    }
+
+    /**
+     * A response that Azure AD takes as long as the test wants to give: it is sent only after
+     * {@link #release()}, so a test can look at the broker while a token request is in flight, without
+     * timing assumptions.
+     */
+    public static ResponseDefinitionBuilder held(ResponseDefinitionBuilder response) {
+        return response.withTransformers(HELD);
+    }
+
+    /** Waits until {@code count} requests are being held. */
+    public void awaitHeld(int count) {
+        try {
+            if (!hold.arrivals.tryAcquire(count, 10, TimeUnit.SECONDS)) {
+                throw new AssertionError("fewer than " + count + " token requests arrived within 10 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Lets every held response go, and any later one pass at once, until the next {@link #reset()}. */
+    public void release() {
+        hold.release.get().countDown();
     }
 
     void start() {
@@ -47,7 +84,10 @@ public final class AzureAdStandIn {
     }
 
     public void reset() {
+        release();
         server.resetAll();
+        hold.release.set(new CountDownLatch(1));
+        hold.arrivals.drainPermits();
     }
 
     public static String tokenPath(String domain) {
@@ -95,5 +135,33 @@ public final class AzureAdStandIn {
 
     public List<LoggedRequest> requests(String domain) {
         return server.findAll(postRequestedFor(urlPathEqualTo(tokenPath(domain))));
+    }
+
+    /** Blocks a response, on WireMock's request thread, until released (or 30 s, so nothing hangs). */
+    private static final class Hold implements ResponseDefinitionTransformerV2 {
+
+        private final AtomicReference<CountDownLatch> release = new AtomicReference<>(new CountDownLatch(1));
+        private final Semaphore arrivals = new Semaphore(0);
+
+        @Override
+        public ResponseDefinition transform(ServeEvent serveEvent) {
+            arrivals.release();
+            try {
+                release.get().await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return serveEvent.getResponseDefinition();
+        }
+
+        @Override
+        public boolean applyGlobally() {
+            return false;
+        }
+
+        @Override
+        public String getName() {
+            return HELD;
+        }
     }
 }
