@@ -79,6 +79,8 @@ class AzureAdTimeoutTest {
         requestToken().statusCode(200).body("access_token", equalTo(cached));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/v1/environments").then()
                 .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("stale-serving")));
+        // WireMock journals a delayed request only once its response is due
+        await().atMost(Duration.ofSeconds(10)).until(() -> azureAd.tokenRequests(SANDBOX.domain()) == 1 + 3);
         requestToken().statusCode(200).body("access_token", equalTo(cached));
         assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1 + 3);
     }
@@ -105,6 +107,7 @@ class AzureAdTimeoutTest {
         requestToken().statusCode(503).body("code", equalTo("azure_ad_unavailable"));
         // three attempts of at most 300 ms each, and short backoffs between them
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(10)).until(() -> azureAd.tokenRequests(SANDBOX.domain()) == 3);
     }
 
     private String cacheAToken() {
