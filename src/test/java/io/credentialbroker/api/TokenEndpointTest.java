@@ -287,6 +287,47 @@ class TokenEndpointTest {
     }
 
     @Test
+    @DisplayName("case 11: an expired secret (AADSTS7000222) is reported as such: rotate")
+    void reportsAnExpiredSecretDistinctly() {
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(401, "invalid_client", 7000222)));
+
+        requestToken("sandbox").statusCode(503).body("code", equalTo("credential_expired"));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
+        given().get("/v1/environments").then()
+                .body("environments.find { it.name == 'sandbox' }.last_error", equalTo("credential_expired"));
+    }
+
+    @Test
+    @DisplayName("case 12: app not found (700016) in sandbox is not retried and never degrades primary")
+    void aSandboxConfigurationErrorLeavesPrimaryAlone() {
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(400, "unauthorized_client", 700016)));
+        String primaryToken = newToken("primary");
+        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(primaryToken, 3600)));
+
+        requestToken("sandbox").statusCode(503).body("code", equalTo("azure_ad_rejected_configuration"));
+        requestToken("primary").statusCode(200).body("access_token", equalTo(primaryToken));
+        requestToken("sandbox").statusCode(503);
+
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
+        given().get("/v1/environments").then()
+                .body("environments.find { it.name == 'primary' }.token_state", equalTo("fresh"))
+                .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("unavailable"));
+    }
+
+    @Test
+    @DisplayName("case 18: tokens that are useless at once cause a bounded number of requests, no storm")
+    void tokensThatExpireAtOnceDoNotCauseAStorm() {
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("short"), 5)));
+
+        for (int second = 0; second < 120; second++) {
+            requestToken("sandbox").statusCode(503).body("code", equalTo("token_lifetime_too_short"));
+            clock.advance(Duration.ofSeconds(1));
+        }
+        // one attempt per failure backoff (30 s, plus up to 10 % jitter) over two minutes
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isBetween(3, 5);
+    }
+
+    @Test
     @DisplayName("case 10: a key rotated in Vault by another replica is found by the re-read and mints at once")
     void picksUpAKeyRotatedBehindItsBack() {
         String before = newToken("before-rotation");

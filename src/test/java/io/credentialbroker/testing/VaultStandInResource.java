@@ -1,6 +1,11 @@
 package io.credentialbroker.testing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.UUID;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
@@ -8,17 +13,48 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  * Runs one {@link VaultStandIn} for a Quarkus test and points quarkus-vault at it with a client
  * token generated for the run; seeds nothing. Tests reach the stand-in through a field annotated
  * {@link InjectVaultStandIn}, and should {@link VaultStandIn#reset()} it between tests.
+ *
+ * <p>
+ * With the init arg {@code auth=kubernetes} the broker logs in as a pod would instead: Kubernetes
+ * auth with role {@link #KUBERNETES_ROLE} and a service-account token written to a file at start
+ * (the path is in {@code quarkus.vault.authentication.kubernetes.jwt-token-path}).
  */
 public class VaultStandInResource implements QuarkusTestResourceLifecycleManager {
 
+    public static final String KUBERNETES_ROLE = "credential-broker";
+
     private VaultStandIn standIn;
+    private boolean kubernetesAuth;
+    private Path serviceAccountToken;
+    private String serviceAccountJwt;
+
+    @Override
+    public void init(Map<String, String> initArgs) {
+        kubernetesAuth = "kubernetes".equals(initArgs.get("auth"));
+    }
 
     @Override
     public Map<String, String> start() {
         standIn = VaultStandIn.start();
+        if (!kubernetesAuth) {
+            return Map.of(
+                    "quarkus.vault.url", standIn.url(),
+                    "quarkus.vault.authentication.client-token", standIn.rootToken(),
+                    "quarkus.vault.devservices.enabled", "false");
+        }
+        try {
+            serviceAccountToken = Files.createTempFile("projected-service-account-token", "");
+            serviceAccountJwt = "fake-projected-service-account-token-" + UUID.randomUUID();
+            Files.writeString(serviceAccountToken, serviceAccountJwt);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        standIn.acceptKubernetesLogin(KUBERNETES_ROLE, serviceAccountJwt);
         return Map.of(
                 "quarkus.vault.url", standIn.url(),
-                "quarkus.vault.authentication.client-token", standIn.rootToken(),
+                "quarkus.vault.authentication.kubernetes.role", KUBERNETES_ROLE,
+                "quarkus.vault.authentication.kubernetes.jwt-token-path", serviceAccountToken.toString(),
+                "quarkus.vault.tls.use-kubernetes-ca-cert", "false",
                 "quarkus.vault.devservices.enabled", "false");
     }
 
@@ -30,6 +66,13 @@ public class VaultStandInResource implements QuarkusTestResourceLifecycleManager
 
     @Override
     public void stop() {
+        if (serviceAccountToken != null) {
+            try {
+                Files.deleteIfExists(serviceAccountToken);
+            } catch (IOException e) {
+                // a temp file; nothing to do
+            }
+        }
         if (standIn != null) {
             standIn.close();
             standIn = null;
