@@ -1,0 +1,48 @@
+package io.credentialbroker.audit;
+
+import java.time.Instant;
+import java.util.Objects;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * One thing that happened to a token or a credential, and who did it: what the audit trail is made
+ * of. It names tokens by fingerprint only and never holds a secret.
+ *
+ * @param time
+ *            when it happened
+ * @param caller
+ *            who asked: the caller's name from its verified token, or {@code broker} for the
+ *            broker's own actions
+ * @param environment
+ *            the environment concerned
+ * @param action
+ *            what was asked, e.g. {@code token.issue}, {@code credentials.read},
+ *            {@code credentials.rotate}
+ * @param outcome
+ *            {@code granted}, {@code denied}, {@code succeeded}, {@code failed}, ...
+ * @param credentialVersion
+ *            the credential version involved, if any
+ * @param fromVersion
+ *            for a change, the version it replaced
+ * @param toVersion
+ *            for a change, the version it wrote
+ * @param tokenFingerprint
+ *            the first 12 hex characters of the SHA-256 of the token handed out
+ * @param errorCode
+ *            a stable reason code when the outcome is not a success
+ * @param requestId
+ *            the HTTP request this happened in, when there was one
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record AuditEvent(Instant time, String caller, String environment, String action, String outcome,
+        Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
+        String errorCode, String requestId) {
+
+    public AuditEvent {
+        Objects.requireNonNull(time, "time");
+        Objects.requireNonNull(caller, "caller");
+        Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(outcome, "outcome");
+    }
+}
