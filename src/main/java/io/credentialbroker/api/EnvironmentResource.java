@@ -8,6 +8,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -20,17 +21,24 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import io.credentialbroker.access.AccessPolicy;
+import io.credentialbroker.access.Caller;
+import io.credentialbroker.access.Callers;
+import io.credentialbroker.access.TokenIssuer;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
-import io.credentialbroker.environment.UnknownEnvironmentException;
+import io.credentialbroker.token.TokenGrant;
 import io.credentialbroker.token.TokenService;
 import io.credentialbroker.token.TokenStatus;
+import io.quarkus.security.Authenticated;
+import io.quarkus.security.identity.SecurityIdentity;
 
 /**
  * Translates the token endpoints of the HTTP contract (design.md) into calls on the token service.
  */
 @Path("/v1/environments")
 @Produces(MediaType.APPLICATION_JSON)
+@Authenticated
 @Tag(name = "tokens", description = "Partner Center access tokens, per environment")
 public class EnvironmentResource {
 
@@ -39,23 +47,45 @@ public class EnvironmentResource {
 
     private final EnvironmentRegistry environments;
     private final TokenService tokens;
+    private final TokenIssuer issuer;
+    private final AccessPolicy access;
+    private final Callers callers;
+    private final SecurityIdentity identity;
 
-    EnvironmentResource(EnvironmentRegistry environments, TokenService tokens) {
+    EnvironmentResource(EnvironmentRegistry environments, TokenService tokens, TokenIssuer issuer,
+            AccessPolicy access, Callers callers, SecurityIdentity identity) {
         this.environments = environments;
         this.tokens = tokens;
+        this.issuer = issuer;
+        this.access = access;
+        this.callers = callers;
+        this.identity = identity;
     }
 
     @POST
     @Path("/{environment}/token")
-    @Operation(summary = "Get an access token for an environment", description = "Answers from the broker's cache. The tenant, scope and token endpoint come from the"
-            + " broker's configuration only: the request takes no body and no query parameters.")
-    @APIResponse(responseCode = "200", description = "A token labelled with its environment", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = TokenResponse.class)))
-    @APIResponse(responseCode = "400", description = "The request carried parameters or a body", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "404", description = "No such environment", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "503", description = "No token can be had now; see Retry-After", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Operation(summary = "Get an access token for an environment",
+            description = "Answers from the broker's cache, to callers granted `token` on the environment. The"
+                    + " tenant, scope and token endpoint come from the broker's configuration only: the request"
+                    + " takes no body and no query parameters.")
+    @APIResponse(responseCode = "200", description = "A token labelled with its environment",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = TokenResponse.class)))
+    @APIResponse(responseCode = "400", description = "The request carried parameters or a body",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "401", description = "No valid bearer token",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "403", description = "The caller has no `token` grant for this environment",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "No such environment (told only to callers granted every one)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "429", description = "The caller is over its rate limit; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "No token can be had now; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CompletionStage<Response> token(@PathParam("environment") String name, @Context UriInfo uri,
-            String body) {
-        Environment environment = environments.find(name).orElseThrow(() -> new UnknownEnvironmentException(name));
+            @Context ContainerRequestContext request, String body) {
+        Caller caller = callers.of(identity);
         // The token endpoint comes from configuration only (reliability case 30): refuse anything a
         // caller might think chooses the tenant, scope or authority, rather than silently ignore it.
         if (!uri.getQueryParameters().isEmpty()) {
@@ -66,18 +96,23 @@ public class EnvironmentResource {
             throw new InvalidRequestException("The token request takes no body: the tenant, scope and authority"
                     + " come from the broker's configuration.");
         }
-        return tokens.grant(environment.name())
-                .thenApply(grant -> Response.ok(TokenResponse.of(environment, grant))
-                        .header(ENVIRONMENT_HEADER, environment.name())
-                        .header(HttpHeaders.CACHE_CONTROL, "no-store")
-                        .header("Pragma", "no-cache")
-                        .build());
+        return issuer.issue(caller, name, RequestIds.of(request)).thenApply(this::tokenResponse);
+    }
+
+    private Response tokenResponse(TokenGrant grant) {
+        Environment environment = environments.find(grant.token().environment()).orElseThrow();
+        return Response.ok(TokenResponse.of(environment, grant))
+                .header(ENVIRONMENT_HEADER, environment.name())
+                .header(HttpHeaders.CACHE_CONTROL, "no-store")
+                .header("Pragma", "no-cache")
+                .build();
     }
 
     @GET
-    @Operation(summary = "List the environments and the state of their tokens")
+    @Operation(summary = "List the environments the caller may use, and the state of their tokens")
     public EnvironmentsResponse list() {
-        List<EnvironmentsResponse.EnvironmentView> views = environments.all().stream().map(this::view).toList();
+        List<EnvironmentsResponse.EnvironmentView> views = access.visibleTo(callers.of(identity)).stream()
+                .map(this::view).toList();
         return new EnvironmentsResponse(views);
     }
 

@@ -11,9 +11,16 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import io.credentialbroker.access.AccessDeniedException;
+import io.credentialbroker.access.NotAuthenticatedException;
+import io.credentialbroker.access.RateLimitedException;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.environment.UnknownEnvironmentException;
 import io.credentialbroker.token.TokenUnavailableException;
+import io.quarkus.security.AuthenticationCompletionException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 
 /**
  * The one place where failures become HTTP answers: every error is problem+json, and none carries
@@ -42,6 +49,36 @@ public class ProblemMappers {
                 e.environment(), e.reason().code(), retryAfter);
         return Response.status(503).type(Problem.MEDIA_TYPE).header(HttpHeaders.RETRY_AFTER, retryAfter)
                 .header(HttpHeaders.CACHE_CONTROL, "no-store").entity(problem).build();
+    }
+
+    @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class,
+            AuthenticationCompletionException.class, NotAuthenticatedException.class})
+    Response unauthenticated(Exception e) {
+        // The same answer for a missing, malformed, expired, wrongly signed or wrong-audience token:
+        // which check failed would only help someone forging one.
+        String detail = e instanceof NotAuthenticatedException
+                ? e.getMessage()
+                : "A valid bearer token for this broker is required.";
+        return Response.status(401).type(Problem.MEDIA_TYPE)
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"credential-broker\"")
+                .entity(new Problem(Problem.type("unauthenticated"), "Unauthenticated", 401, detail, null, null, null))
+                .build();
+    }
+
+    @ServerExceptionMapper({AccessDeniedException.class, ForbiddenException.class})
+    Response forbidden(Exception e) {
+        String detail = e instanceof AccessDeniedException ? e.getMessage() : "The caller may not do this.";
+        return problem(new Problem(Problem.type("forbidden"), "Forbidden", 403, detail, null, "not_granted", null));
+    }
+
+    @ServerExceptionMapper
+    Response rateLimited(RateLimitedException e) {
+        long retryAfter = seconds(e.retryAfter());
+        return Response.status(429).type(Problem.MEDIA_TYPE).header(HttpHeaders.RETRY_AFTER, retryAfter)
+                .entity(new Problem(Problem.type("rate-limited"), "Too many requests", 429,
+                        "This caller is over its token request rate limit; retry after " + retryAfter + " s.", null,
+                        "rate_limited", retryAfter))
+                .build();
     }
 
     @ServerExceptionMapper

@@ -1,6 +1,7 @@
 package io.credentialbroker.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,6 +22,59 @@ public interface BrokerConfig {
     VaultConfig vault();
 
     TokenConfig token();
+
+    AuthConfig auth();
+
+    /**
+     * Who may do what where, by grant name (a label for operators). Default deny: a caller no grant
+     * names can do nothing.
+     */
+    Map<String, GrantConfig> grants();
+
+    RateLimitConfig rateLimit();
+
+    /**
+     * How callers are identified. Their bearer JWTs are verified by quarkus-oidc against the issuer
+     * configured under {@code quarkus.oidc.*} (in Kubernetes, the cluster's service-account issuer).
+     */
+    interface AuthConfig {
+
+        /**
+         * Off only in the {@code dev} profile, where every request acts as a caller with every grant; any
+         * other profile refuses to start with it off.
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** The claim that names the caller, e.g. {@code sub = system:serviceaccount:billing:api}. */
+        @WithDefault("sub")
+        String subjectClaim();
+    }
+
+    /** One grant: these callers may do these things in these environments. */
+    interface GrantConfig {
+
+        /** Exact caller names, as the subject claim gives them. */
+        List<String> callers();
+
+        /** Environment names, or {@code *} for every configured environment. */
+        List<String> environments();
+
+        /** {@code token} (get tokens) and/or {@code credentials} (read and rotate credentials). */
+        List<String> permissions();
+    }
+
+    /** Per-caller limits on the token endpoint, so one noisy caller cannot starve the others. */
+    interface RateLimitConfig {
+
+        /** Sustained token requests per second per caller. */
+        @WithDefault("100")
+        double tokenRequestsPerSecond();
+
+        /** Requests a caller may make at once above the sustained rate. */
+        @WithDefault("200")
+        int tokenBurst();
+    }
 
     /** One environment. Its values are checked at startup by the environment registry. */
     interface EnvironmentConfig {

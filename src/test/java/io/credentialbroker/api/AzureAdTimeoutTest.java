@@ -26,6 +26,9 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.CallerIssuer;
+import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.TestClock;
@@ -42,6 +45,7 @@ import io.quarkus.test.junit.TestProfile;
 @QuarkusTest
 @TestProfile(AzureAdTimeoutTest.ShortReadTimeout.class)
 @WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
 class AzureAdTimeoutTest {
 
@@ -59,11 +63,15 @@ class AzureAdTimeoutTest {
     @InjectVaultStandIn
     VaultStandIn vault;
 
+    @InjectCallerIssuer
+    CallerIssuer issuer;
+
     @Inject
     TestClock clock;
 
     @BeforeEach
     void coldStart() {
+        CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         clock.moveToNewDay();
         azureAd.reset();
         Fixtures.seed(vault);

@@ -29,6 +29,9 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.CallerIssuer;
+import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.TestClock;
@@ -46,6 +49,7 @@ import io.quarkus.test.junit.TestProfile;
 @QuarkusTest
 @TestProfile(NoSecretInLogsTest.TraceLogging.class)
 @WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
 class NoSecretInLogsTest {
 
@@ -83,15 +87,30 @@ class NoSecretInLogsTest {
     @InjectVaultStandIn
     VaultStandIn vault;
 
+    @InjectCallerIssuer
+    CallerIssuer issuer;
+
     @Inject
     TestClock clock;
 
     @Test
     @DisplayName("cases 33, 34, 35: across success and every failure path at TRACE, no secret, token or Azure AD text is logged")
     void logsNoSecretNoTokenAndNoAzureAdDescription() throws IOException {
+        CallerIssuerResource.actAsNobody();
         List<String> issuedTokens = new ArrayList<>();
         List<String> answers = new ArrayList<>();
         Fixtures.seed(vault);
+        // callers' bearer tokens must not be logged either, valid or not, granted or not
+        List<String> callerTokens = new ArrayList<>();
+        for (String bad : List.of(issuer.tokenSignedByStranger(CallerIssuer.OPERATOR),
+                issuer.unsignedToken(CallerIssuer.OPERATOR), issuer.token(CallerIssuer.BILLING, claims -> claims
+                        .setExpirationTimeMinutesInTheFuture(-10)),
+                issuer.token(CallerIssuer.BILLING))) {
+            callerTokens.add(bad);
+            answers.add(given().header("Authorization", "Bearer " + bad).post("/v1/environments/primary/token")
+                    .then().extract().asString());
+        }
+        callerTokens.add(CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR));
 
         // success for each environment
         for (Fixtures.Account account : List.of(SANDBOX, PRIMARY, ROTATING)) {
@@ -137,6 +156,7 @@ class NoSecretInLogsTest {
         List<String> forbidden = new ArrayList<>(List.of(SANDBOX.clientSecret(), PRIMARY.clientSecret(),
                 ROTATING.clientSecret(), vault.rootToken(), "must never repeat", "client_secret="));
         forbidden.addAll(issuedTokens);
+        forbidden.addAll(callerTokens);
         for (String secret : forbidden) {
             assertThat(logged).as("the log").doesNotContain(secret);
             for (String answer : answers) {

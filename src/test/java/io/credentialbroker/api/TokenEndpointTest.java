@@ -46,6 +46,9 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.CallerIssuer;
+import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.TestClock;
@@ -62,6 +65,7 @@ import io.restassured.response.ValidatableResponse;
  */
 @QuarkusTest
 @WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
 class TokenEndpointTest {
 
@@ -73,6 +77,9 @@ class TokenEndpointTest {
     @InjectVaultStandIn
     VaultStandIn vault;
 
+    @InjectCallerIssuer
+    CallerIssuer issuer;
+
     @Inject
     TestClock clock;
 
@@ -81,6 +88,7 @@ class TokenEndpointTest {
 
     @BeforeEach
     void coldStart() {
+        CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         clock.moveToNewDay();
         azureAd.reset();
         Fixtures.seed(vault);
@@ -135,11 +143,13 @@ class TokenEndpointTest {
         azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(primaryToken, 3599).withFixedDelay(300)));
 
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String bearer = issuer.token(CallerIssuer.OPERATOR);
         List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             for (String environment : List.of("sandbox", "primary")) {
                 responses.add(client.sendAsync(HttpRequest.newBuilder(tokenUri(environment))
-                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30)).build(),
+                        .header("Authorization", "Bearer " + bearer).POST(HttpRequest.BodyPublishers.noBody())
+                        .timeout(Duration.ofSeconds(30)).build(),
                         HttpResponse.BodyHandlers.ofString()));
             }
         }

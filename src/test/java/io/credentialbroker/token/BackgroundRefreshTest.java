@@ -20,6 +20,9 @@ import org.junit.jupiter.api.Test;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.CallerIssuer;
+import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.TestClock;
@@ -34,6 +37,7 @@ import io.quarkus.test.junit.TestProfile;
 @QuarkusTest
 @TestProfile(BackgroundRefreshTest.KeepWarm.class)
 @WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
 class BackgroundRefreshTest {
 
@@ -51,11 +55,15 @@ class BackgroundRefreshTest {
     @InjectVaultStandIn
     VaultStandIn vault;
 
+    @InjectCallerIssuer
+    CallerIssuer issuer;
+
     @Inject
     TestClock clock;
 
     @Test
     void mintsAndRefreshesTokensWithNoCallerAsking() {
+        CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         // Vault was empty when the broker started, so warm-up failed and the caches are backing off
         Fixtures.seed(vault);
         String first = newToken("first");

@@ -20,6 +20,9 @@ import org.junit.jupiter.api.Test;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.CallerIssuer;
+import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.TestClock;
@@ -35,6 +38,7 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
 @WithTestResource(value = VaultStandInResource.class, initArgs = @ResourceArg(name = "auth", value = "kubernetes"))
 class VaultKubernetesAuthTest {
 
@@ -44,6 +48,9 @@ class VaultKubernetesAuthTest {
     @InjectVaultStandIn
     VaultStandIn vault;
 
+    @InjectCallerIssuer
+    CallerIssuer issuer;
+
     @Inject
     TestClock clock;
 
@@ -52,6 +59,7 @@ class VaultKubernetesAuthTest {
 
     @Test
     void readsCredentialsAfterAKubernetesLogin() throws IOException {
+        CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         clock.moveToNewDay();
         Fixtures.seed(vault);
         vault.acceptKubernetesLogin(VaultStandInResource.KUBERNETES_ROLE, Files.readString(serviceAccountToken));

@@ -1,0 +1,116 @@
+package io.credentialbroker.access;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.credentialbroker.audit.AuditEvent;
+import io.credentialbroker.audit.AuditLog;
+import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.config.InvalidConfigurationException;
+import io.credentialbroker.environment.Environment;
+import io.credentialbroker.environment.EnvironmentRegistry;
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.Startup;
+
+/**
+ * Decides whether a caller may do something in an environment, records every refusal in the audit
+ * trail, and applies the per-caller rate limit to token requests. A caller granted only the sandbox
+ * can never obtain a primary token: nothing but {@link Grants} opens an environment.
+ */
+@Startup
+@ApplicationScoped
+public class AccessPolicy {
+
+    private static final Logger LOG = Logger.getLogger(AccessPolicy.class);
+
+    private final Grants grants;
+    private final RateLimiter rateLimiter;
+    private final AuditLog audit;
+    private final EnvironmentRegistry environments;
+    private final Clock clock;
+    private final boolean authEnabled;
+
+    @Inject
+    AccessPolicy(Grants grants, RateLimiter rateLimiter, AuditLog audit, EnvironmentRegistry environments,
+            BrokerConfig config, Clock clock) {
+        this.grants = grants;
+        this.rateLimiter = rateLimiter;
+        this.audit = audit;
+        this.environments = environments;
+        this.clock = clock;
+        this.authEnabled = config.auth().enabled();
+        if (!authEnabled) {
+            if (LaunchMode.current() != LaunchMode.DEVELOPMENT) {
+                throw new InvalidConfigurationException(List.of("broker.auth.enabled: authentication can be turned"
+                        + " off in the dev profile only; this is the " + LaunchMode.current().getDefaultProfile()
+                        + " profile"));
+            }
+            LOG.warn("AUTHENTICATION IS OFF (dev profile): every request acts as '"
+                    + Callers.UNAUTHENTICATED_DEV_CALLER.name() + "' with every grant in every environment");
+        }
+    }
+
+    public boolean authEnabled() {
+        return authEnabled;
+    }
+
+    /**
+     * @throws AccessDeniedException,
+     *             after recording the denial, when no grant gives the caller the permission in the
+     *             environment
+     */
+    public void require(Caller caller, String environment, Permission permission, String action, String requestId) {
+        if (!authEnabled || grants.allows(caller, environment, permission)
+                || grants.allowsEverywhere(caller, permission)) {
+            return;
+        }
+        record(caller, environment, action, "denied", "not_granted", requestId);
+        String where = EnvironmentRegistry.isWellFormedName(environment)
+                ? "environment '" + environment + "'"
+                : "this environment";
+        throw new AccessDeniedException("Caller '" + caller.name() + "' has no '" + permission.configName()
+                + "' grant for " + where + ".");
+    }
+
+    /**
+     * Admits a token request: the {@code token} grant, then the caller's rate limit.
+     *
+     * @throws AccessDeniedException
+     *             when not granted
+     * @throws RateLimitedException
+     *             when the caller is over its limit
+     */
+    public void admitTokenRequest(Caller caller, String environment, String requestId) {
+        require(caller, environment, Permission.TOKEN, "token.issue", requestId);
+        Optional<Duration> wait = rateLimiter.acquire(caller);
+        if (wait.isPresent()) {
+            record(caller, environment, "token.issue", "throttled", "rate_limited", requestId);
+            throw new RateLimitedException(wait.get());
+        }
+    }
+
+    /** The environments in which the caller holds any permission, ordered by name. */
+    public List<Environment> visibleTo(Caller caller) {
+        Collection<Environment> all = environments.all();
+        if (!authEnabled) {
+            return List.copyOf(all);
+        }
+        return all.stream().filter(environment -> grants.environmentsOf(caller).contains(environment.name()))
+                .toList();
+    }
+
+    private void record(Caller caller, String environment, String action, String outcome, String errorCode,
+            String requestId) {
+        String named = EnvironmentRegistry.isWellFormedName(environment) ? environment : "(malformed)";
+        audit.record(new AuditEvent(clock.instant(), caller.name(), named, action, outcome, null, null, null, null,
+                errorCode, requestId));
+    }
+}

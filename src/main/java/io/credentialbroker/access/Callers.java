@@ -1,0 +1,60 @@
+package io.credentialbroker.access;
+
+import java.security.Principal;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonString;
+
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+import io.credentialbroker.config.BrokerConfig;
+import io.quarkus.security.identity.SecurityIdentity;
+
+/**
+ * Names the caller of a request from its verified bearer token: the value of
+ * {@code broker.auth.subject-claim}. With authentication off (dev profile only) every request is
+ * {@link #UNAUTHENTICATED_DEV_CALLER}.
+ */
+@ApplicationScoped
+public class Callers {
+
+    public static final Caller UNAUTHENTICATED_DEV_CALLER = new Caller("dev-mode-unauthenticated");
+
+    private final boolean authEnabled;
+    private final String subjectClaim;
+
+    @Inject
+    Callers(BrokerConfig config) {
+        this(config.auth().enabled(), config.auth().subjectClaim());
+    }
+
+    Callers(boolean authEnabled, String subjectClaim) {
+        this.authEnabled = authEnabled;
+        this.subjectClaim = subjectClaim;
+    }
+
+    /**
+     * @throws NotAuthenticatedException
+     *             when the identity is anonymous or its token has no string subject claim
+     */
+    public Caller of(SecurityIdentity identity) {
+        if (!authEnabled) {
+            return UNAUTHENTICATED_DEV_CALLER;
+        }
+        if (identity == null || identity.isAnonymous()) {
+            throw new NotAuthenticatedException("A bearer token is required.");
+        }
+        Principal principal = identity.getPrincipal();
+        if (principal instanceof JsonWebToken token) {
+            Object claim = token.getClaim(subjectClaim);
+            String name = claim instanceof JsonString json
+                    ? json.getString()
+                    : claim instanceof String string ? string : null;
+            if (name != null && !name.isBlank()) {
+                return new Caller(name);
+            }
+        }
+        throw new NotAuthenticatedException("The bearer token has no '" + subjectClaim + "' claim naming the caller.");
+    }
+}
