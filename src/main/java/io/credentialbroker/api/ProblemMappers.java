@@ -17,6 +17,7 @@ import io.credentialbroker.access.RateLimitedException;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.environment.UnknownEnvironmentException;
 import io.credentialbroker.token.TokenUnavailableException;
+import io.quarkus.oidc.OIDCException;
 import io.quarkus.security.AuthenticationCompletionException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
@@ -62,6 +63,17 @@ public class ProblemMappers {
         return Response.status(401).type(Problem.MEDIA_TYPE)
                 .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"credential-broker\"")
                 .entity(new Problem(Problem.type("unauthenticated"), "Unauthenticated", 401, detail, null, null, null))
+                .build();
+    }
+
+    @ServerExceptionMapper
+    Response callerVerificationUnavailable(OIDCException e) {
+        // The issuer's keys could not be had: no token can be verified, so none is accepted (case 29).
+        LOG.warn("Callers' tokens cannot be verified: the issuer's keys are unavailable");
+        return Response.status(503).type(Problem.MEDIA_TYPE).header(HttpHeaders.RETRY_AFTER, 5)
+                .entity(new Problem(Problem.type("caller-verification-unavailable"), "Cannot verify callers", 503,
+                        "The broker cannot verify bearer tokens now; retry after 5 s.", null,
+                        "caller_verification_unavailable", 5L))
                 .build();
     }
 

@@ -19,6 +19,7 @@ class InvalidConfigurationStartupTest {
             .withApplicationRoot(jar -> jar.addClasses(BrokerConfig.class, EnvironmentRegistry.class,
                     Environment.class, Cloud.class, InvalidConfigurationException.class))
             .overrideConfigKey("quarkus.devservices.enabled", "false")
+            .overrideConfigKey("quarkus.oidc.tenant-enabled", "false")
             .overrideConfigKey("broker.environments.sandbox.cloud", "azure-germany")
             .overrideConfigKey("broker.environments.primary.cloud", "public")
             .overrideConfigKey("broker.environments.primary.token-endpoint",
