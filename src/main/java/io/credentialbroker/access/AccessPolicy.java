@@ -55,6 +55,8 @@ public class AccessPolicy {
             }
             LOG.warn("AUTHENTICATION IS OFF (dev profile): every request acts as '"
                     + Callers.UNAUTHENTICATED_DEV_CALLER.name() + "' with every grant in every environment");
+        } else if (grants.isEmpty()) {
+            LOG.warn("No grant is configured (broker.grants.*): every request will be refused");
         }
     }
 

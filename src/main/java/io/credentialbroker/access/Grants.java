@@ -13,8 +13,6 @@ import java.util.TreeMap;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import org.jboss.logging.Logger;
-
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.BrokerConfig.GrantConfig;
 import io.credentialbroker.config.InvalidConfigurationException;
@@ -30,8 +28,6 @@ import io.quarkus.runtime.Startup;
 @Startup
 @ApplicationScoped
 public class Grants {
-
-    private static final Logger LOG = Logger.getLogger(Grants.class);
 
     /** caller → environment → permissions */
     private final Map<String, Map<String, Set<Permission>>> byCaller;
@@ -94,11 +90,12 @@ public class Grants {
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
         }
-        if (grants.isEmpty()) {
-            LOG.warn("No grant is configured (broker.grants.*): every request will be refused");
-        }
         this.byCaller = Collections.unmodifiableMap(built);
         this.everywhere = Collections.unmodifiableMap(wildcard);
+    }
+
+    public boolean isEmpty() {
+        return byCaller.isEmpty();
     }
 
     /** Whether the caller has the permission in this configured environment. */

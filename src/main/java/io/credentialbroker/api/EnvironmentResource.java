@@ -1,5 +1,6 @@
 package io.credentialbroker.api;
 
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -119,7 +120,8 @@ public class EnvironmentResource {
     private EnvironmentsResponse.EnvironmentView view(Environment environment) {
         TokenStatus status = tokens.status(environment.name());
         return new EnvironmentsResponse.EnvironmentView(environment.name(), environment.cloud().configName(),
-                environment.resource(), status.state().label(), status.expiresAt().orElse(null),
+                environment.resource(), status.state().label(),
+                status.expiresAt().map(at -> at.truncatedTo(ChronoUnit.SECONDS)).orElse(null),
                 status.lastFailure().map(failure -> failure.reason().code()).orElse(null));
     }
 }
