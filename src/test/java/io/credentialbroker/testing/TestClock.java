@@ -13,8 +13,9 @@ import jakarta.inject.Singleton;
 
 /**
  * The application's clock in tests: real time plus an offset that tests move forward, so expiry,
- * refresh points and Retry-After are driven by ticking, never by sleeping. The offset only grows; a
- * test that needs a cold cache moves past every token and every backoff left by earlier tests.
+ * refresh points and Retry-After are driven by ticking, never by sleeping; a test that must not see
+ * real time pass at all can freeze it. The offset only grows; a test that needs a cold cache moves
+ * past every token and every backoff left by earlier tests.
  */
 @Alternative
 @Priority(1)
@@ -22,6 +23,17 @@ import jakarta.inject.Singleton;
 public class TestClock extends Clock {
 
     private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
+    /** When set, time stands still there (plus the offset) instead of following real time. */
+    private final AtomicReference<Instant> frozenAt = new AtomicReference<>();
+
+    /** Stops real time: from now on only {@link #advance} moves this clock. */
+    public void freeze() {
+        frozenAt.set(Instant.now());
+    }
+
+    public void unfreeze() {
+        frozenAt.set(null);
+    }
 
     public void advance(Duration by) {
         offset.accumulateAndGet(by, Duration::plus);
@@ -34,7 +46,8 @@ public class TestClock extends Clock {
 
     @Override
     public Instant instant() {
-        return Instant.now().plus(offset.get());
+        Instant frozen = frozenAt.get();
+        return (frozen == null ? Instant.now() : frozen).plus(offset.get());
     }
 
     @Override
