@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the Helm chart and the plain manifests, offline once its tools are installed:
-#   - helm lint (defaults, the CI values, each overlay's values)
+#   - helm lint (defaults, the CI values, each overlay's values); the chart README documents every value
 #   - helm template: the defaults must refuse to render (required values missing), the minimal CI
 #     values, the two-environment production example and the sandbox-only example must render
 #   - kubectl kustomize of each overlay in deploy/
@@ -74,6 +74,12 @@ for values in "" "$chart/ci/minimal-values.yaml" "${overlays[@]/#/$root/deploy/}
     fi
 done
 
+if check values-doc "$chart/values.yaml" "$chart/README.md"; then
+    ok "every value in values.yaml has a row in the chart README's parameters table"
+else
+    fail "the chart README's parameters table misses values"
+fi
+
 # ---- helm template -------------------------------------------------------------------------------
 step "helm template"
 if "$helm" template credential-broker "$chart" >"$out/defaults.yaml" 2>"$out/defaults.err"; then
@@ -116,15 +122,21 @@ done
 step "Kubernetes schemas (kubernetes-models)"
 mapfile -t sources < <(cd "$root" && find deploy/base "${overlays[@]/#/deploy/}" -name '*.yaml' \
     ! -name kustomization.yaml ! -name values.yaml | sort)
-for file in "${renders[@]}" "${builds[@]}" "${sources[@]/#/$root/}"; do
-    if check validate "$file"; then ok "valid: $(shown "$file")"; else fail "schema: $(shown "$file")"; fi
-done
+validated=("${renders[@]}" "${builds[@]}" "${sources[@]/#/$root/}")
+# one process for all files: loading the schemas is most of the time
+if check validate "${validated[@]}"; then
+    ok "${#validated[@]} files valid: $(for f in "${validated[@]}"; do printf '%s ' "$(shown "$f")"; done)"
+else
+    fail "schema (documents above)"
+fi
 
 # ---- security rules ------------------------------------------------------------------------------
 step "securityContext, probes, service-account token, no secrets"
-for file in "${renders[@]}" "${builds[@]}"; do
-    if check policy "$file"; then ok "$(shown "$file")"; else fail "policy: $(shown "$file")"; fi
-done
+if check policy "${renders[@]}" "${builds[@]}"; then
+    ok "every container of $(for f in "${renders[@]}" "${builds[@]}"; do printf '%s ' "$(shown "$f")"; done)"
+else
+    fail "security rules (documents above)"
+fi
 if grep -rIlE '(BEGIN [A-Z ]*PRIVATE KEY|client_secret *[:=] *[^ -]|hvs\.[A-Za-z0-9]{20,})' "$chart" "$root/deploy" \
     --exclude-dir=node_modules --exclude-dir=bin --exclude=check.sh --exclude='*.md' --exclude='test-*.sh'; then
     fail "a file above looks like it holds a secret"

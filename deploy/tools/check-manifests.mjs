@@ -8,6 +8,9 @@
 //                             startup, liveness and readiness probes on /q/health/*; no service-account
 //                             token but the one projected for Vault; no Secret and no secret-looking
 //                             setting anywhere
+//   values-doc VALUES.yaml README.md
+//                             every value in the chart's values.yaml has a row (itself or a parent)
+//                             in the README's parameters table
 //   drift CHART.yaml KUSTOMIZE.yaml
 //                             the chart's rendering and an overlay's kustomize build describe the
 //                             same objects, after normalising what legitimately differs
@@ -261,6 +264,38 @@ function drift(chartDocs, kustomizeDocs) {
   return problems;
 }
 
+// ---- values-doc ------------------------------------------------------------------------------
+
+function leaves(value, path = "") {
+  if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0) {
+    return Object.entries(value).flatMap(([k, v]) => leaves(v, path ? `${path}.${k}` : k));
+  }
+  return [path];
+}
+
+function valuesDoc(valuesFile, readmeFile) {
+  const values = yaml.load(readFileSync(valuesFile, "utf8"));
+  const readme = readFileSync(readmeFile, "utf8");
+  const table = readme.split(/^## Parameters$/m)[1]?.split(/^## /m)[0] ?? "";
+  const documented = new Set();
+  for (const row of table.split("\n").filter((l) => l.startsWith("| `"))) {
+    let last = "";
+    for (const [, token] of row.split("|")[1].matchAll(/`([^`]+)`/g)) {
+      // `a.b.c`, `.d` in one cell means a.b.c and a.b.d
+      const full = token.startsWith(".") ? last.slice(0, last.lastIndexOf(".")) + token : token;
+      documented.add(full);
+      last = full;
+    }
+  }
+  const covered = (path) => {
+    const parts = path.split(".");
+    return parts.some((_, i) => documented.has(parts.slice(0, i + 1).join(".")));
+  };
+  return leaves(values)
+    .filter((path) => !covered(path))
+    .map((path) => `${readmeFile}: no row in the parameters table for ${path}`);
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 const [command, ...files] = process.argv.slice(2);
@@ -269,10 +304,12 @@ if (command === "validate") {
   problems = await validate(files.flatMap(load));
 } else if (command === "policy") {
   problems = policy(files.flatMap(load));
+} else if (command === "values-doc" && files.length === 2) {
+  problems = valuesDoc(files[0], files[1]);
 } else if (command === "drift" && files.length === 2) {
   problems = drift(load(files[0]), load(files[1]));
 } else {
-  console.error("usage: check-manifests.mjs validate FILE... | policy FILE... | drift CHART.yaml KUSTOMIZE.yaml");
+  console.error("usage: check-manifests.mjs validate FILE... | policy FILE... | values-doc VALUES README | drift CHART KUSTOMIZE");
   process.exit(2);
 }
 for (const p of problems) console.error(`  ${p}`);
