@@ -1,0 +1,71 @@
+{{/* Names and labels shared by every template. */}}
+
+{{- define "credential-broker.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "credential-broker.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "credential-broker.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "credential-broker.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The `helm test` pod's labels: not the broker's selector labels, so no Service or PDB picks it. */}}
+{{- define "credential-broker.testLabels" -}}
+app.kubernetes.io/name: {{ include "credential-broker.name" . }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
+{{- define "credential-broker.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "credential-broker.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: token-broker
+app.kubernetes.io/part-of: credential-broker
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "credential-broker.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "credential-broker.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "credential-broker.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* Where the projected volume (Vault login token, CAs) is mounted, and its files. */}}
+{{- define "credential-broker.identityDir" -}}/var/run/secrets/credential-broker{{- end }}
+{{- define "credential-broker.configDir" -}}/etc/credential-broker{{- end }}
+
+{{/* The required values, checked once, with messages that say what to set. */}}
+{{- define "credential-broker.validate" -}}
+{{- $_ := required "vault.address is required: Vault's URL, e.g. https://vault.vault.svc:8200" .Values.vault.address }}
+{{- $_ := required "vault.kubernetesAuth.role is required: the Vault Kubernetes auth role bound to this ServiceAccount (deploy/vault/setup-kubernetes-auth.sh)" .Values.vault.kubernetesAuth.role }}
+{{- if not .Values.environments }}
+{{- fail "environments is required: configure at least one, e.g. --set environments.sandbox.cloud=public" }}
+{{- end }}
+{{- range $grant, $g := .Values.grants }}
+{{- range $env := $g.environments }}
+{{- if and (ne $env "*") (not (hasKey $.Values.environments $env)) }}
+{{- fail (printf "grants.%s.environments names '%s', which is not under environments" $grant $env) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
