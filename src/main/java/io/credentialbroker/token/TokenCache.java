@@ -173,8 +173,9 @@ public final class TokenCache {
         } catch (MintFailedException e) {
             failure = e.failure;
         } catch (RuntimeException e) {
-            LOG.errorf("Minting a token for environment '%s' failed unexpectedly: %s", environment.name(),
-                    e.getClass().getName());
+            // the class and where it was thrown, not the message: a library's message may quote data
+            LOG.errorf("Minting a token for environment '%s' failed unexpectedly: %s at %s", environment.name(),
+                    e.getClass().getName(), e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?");
             failure = TokenFailure.of(TokenFailure.Reason.INTERNAL_ERROR, clock.instant());
         }
         Instant now = clock.instant();

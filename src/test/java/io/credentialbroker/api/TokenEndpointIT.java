@@ -7,6 +7,7 @@ import static io.credentialbroker.testing.Fixtures.PRIMARY;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 
@@ -19,6 +20,9 @@ import org.junit.jupiter.api.Test;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.CallerIssuer;
+import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.PackagedApplicationProfile;
@@ -29,20 +33,19 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.specification.RequestSpecification;
 
 /**
  * The token endpoint of the packaged application (the JVM jar here, the native binary where one is
  * built), logging in to Vault the way a pod does: Kubernetes auth with a projected service-account
  * token read from a file, as the Helm chart and deploy/ configure it.
  *
- * <p>
- * Denial (401 without a caller token, 403 for a caller without the grant) belongs here too once
- * caller authentication lands (issue 3): add {@code deniesPrimaryToSandboxOnlyCaller} and
- * {@code refusesRequestWithoutBearerToken} against the packaged app then.
+ * Callers present JWTs signed by a real issuer whose keys the packaged app fetches over loopback.
  */
 @QuarkusIntegrationTest
 @TestProfile(PackagedApplicationProfile.class)
 @WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
 @WithTestResource(value = VaultStandInResource.class, initArgs = @ResourceArg(name = "auth", value = "kubernetes"))
 class TokenEndpointIT {
 
@@ -51,6 +54,9 @@ class TokenEndpointIT {
 
     @InjectVaultStandIn
     VaultStandIn vault;
+
+    @InjectCallerIssuer
+    CallerIssuer issuer;
 
     @TestHTTPResource("/")
     URL broker;
@@ -74,7 +80,7 @@ class TokenEndpointIT {
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
                 .willReturn(issued(sandboxToken, 3599)));
 
-        given().baseUri(broker.toString()).post("/v1/environments/sandbox/token").then()
+        as(CallerIssuer.BILLING).post("/v1/environments/sandbox/token").then()
                 .statusCode(200)
                 .header("Broker-Environment", "sandbox")
                 .header("Cache-Control", "no-store")
@@ -92,9 +98,9 @@ class TokenEndpointIT {
     }
 
     @Test
-    @DisplayName("an environment the broker does not serve is a 404 problem that names it")
+    @DisplayName("an environment the broker does not serve is a 404 problem that names it, to a caller granted all")
     void answersUnknownEnvironmentWith404() {
-        given().baseUri(broker.toString()).post("/v1/environments/staging/token").then()
+        as(CallerIssuer.OPERATOR).post("/v1/environments/staging/token").then()
                 .statusCode(404)
                 .contentType(Problem.MEDIA_TYPE)
                 .body("status", equalTo(404))
@@ -102,5 +108,23 @@ class TokenEndpointIT {
                 .body("detail", equalTo("The broker serves no environment named 'staging'."));
 
         assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("cases 27, 28: no bearer token is 401; a sandbox-only caller asking for primary is 403")
+    void deniesUnauthenticatedAndUngrantedCallers() {
+        given().baseUri(broker.toString()).post("/v1/environments/sandbox/token").then()
+                .statusCode(401)
+                .header("WWW-Authenticate", containsString("Bearer"))
+                .contentType(Problem.MEDIA_TYPE);
+        as(CallerIssuer.BILLING).post("/v1/environments/primary/token").then()
+                .statusCode(403)
+                .contentType(Problem.MEDIA_TYPE);
+
+        assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+    }
+
+    private RequestSpecification as(String caller) {
+        return given().baseUri(broker.toString()).header("Authorization", "Bearer " + issuer.token(caller));
     }
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.credentialbroker.testing.AzureAdStandInResource;
+import io.credentialbroker.testing.CallerIssuerResource;
 import io.credentialbroker.testing.PackagedApplicationProfile;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.quarkus.test.common.ResourceArg;
@@ -24,6 +25,7 @@ import io.quarkus.test.junit.TestProfile;
 @QuarkusIntegrationTest
 @TestProfile(PackagedApplicationProfile.class)
 @WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
 @WithTestResource(value = VaultStandInResource.class, initArgs = @ResourceArg(name = "auth", value = "kubernetes"))
 class HealthProbesIT {
 

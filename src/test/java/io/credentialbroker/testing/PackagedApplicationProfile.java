@@ -19,6 +19,13 @@ public class PackagedApplicationProfile implements QuarkusTestProfile {
                 "broker.token.retry-backoff", "20MS",
                 "broker.vault.timeout", "2S",
                 // other processes on the machine may hold the default test port
-                "quarkus.http.test-port", "0");
+                "quarkus.http.test-port", "0",
+                // the %test grants do not reach the prod profile: the same callers, granted here
+                "broker.grants.test-operator.callers", CallerIssuer.OPERATOR,
+                "broker.grants.test-operator.environments", "*",
+                "broker.grants.test-operator.permissions", "token,credentials",
+                "broker.grants.billing.callers", CallerIssuer.BILLING,
+                "broker.grants.billing.environments", "sandbox",
+                "broker.grants.billing.permissions", "token");
     }
 }

@@ -121,6 +121,10 @@ final class VaultRead {
                 && cause.getCause() != null) {
             cause = cause.getCause();
         }
+        if (cause == null) {
+            return exception(UNAVAILABLE, "reading " + location + " for environment '" + environment.name()
+                    + "' failed without a cause");
+        }
         if (!(cause instanceof VaultClientException vault)) {
             // Reset, closed or refused connections surface as the HTTP client's own IOExceptions.
             return exception(UNAVAILABLE, "could not reach Vault to read " + location + " for environment '"

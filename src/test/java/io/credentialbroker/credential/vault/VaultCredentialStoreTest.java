@@ -335,6 +335,32 @@ class VaultCredentialStoreTest {
     }
 
     @Test
+    @DisplayName("Kubernetes auth: a missing service-account token file is a typed failure, not a crash (case 9)")
+    void reportsAMissingServiceAccountTokenFile(@TempDir Path dir) throws IOException {
+        vault.put(MOUNT, PATH, credential(secret));
+        VaultClient client = kubernetesClient(dir);
+        Files.delete(dir.resolve("token"));
+
+        CredentialStoreException failure = catchThrowableOfType(CredentialStoreException.class,
+                () -> new VaultCredentialStore(client, MOUNT, TIMEOUT).read(SANDBOX));
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.reason()).isEqualTo(UNAVAILABLE);
+    }
+
+    @Test
+    @DisplayName("Kubernetes auth: Vault unreachable is a typed failure, not a crash (case 6)")
+    void reportsAnUnreachableVaultWithKubernetesAuth(@TempDir Path dir) throws IOException {
+        VaultClient client = kubernetesClient(dir).configure().baseUrl("http://127.0.0.1:9").build();
+
+        CredentialStoreException failure = catchThrowableOfType(CredentialStoreException.class,
+                () -> new VaultCredentialStore(client, MOUNT, TIMEOUT).read(SANDBOX));
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.reason()).isEqualTo(UNAVAILABLE);
+    }
+
+    @Test
     @DisplayName("Kubernetes auth: a second invalid token fails closed, no loop (case 2)")
     void failsClosedWhenTheFreshTokenIsRefusedToo(@TempDir Path dir) throws IOException {
         vault.put(MOUNT, PATH, credential(secret));
