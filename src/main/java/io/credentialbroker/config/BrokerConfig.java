@@ -33,6 +33,23 @@ public interface BrokerConfig {
 
     RateLimitConfig rateLimit();
 
+    HealthConfig health();
+
+    /** What the Kubernetes probes wait for and tolerate. */
+    interface HealthConfig {
+
+        /**
+         * The startup probe turns UP at the latest this long after start, even if Vault or Azure AD has not
+         * answered the warm-up: the pod then starts, unready, rather than being killed.
+         */
+        @WithDefault("60S")
+        Duration startupTimeout();
+
+        /** An event loop or the worker pool silent this long fails liveness: the process is wedged. */
+        @WithDefault("10S")
+        Duration stallThreshold();
+    }
+
     /**
      * How callers are identified. Their bearer JWTs are verified by quarkus-oidc against the issuer
      * configured under {@code quarkus.oidc.*} (in Kubernetes, the cluster's service-account issuer).

@@ -39,11 +39,13 @@ public class TokenService {
     private final BrokerConfig.TokenConfig config;
     private final ExecutorService minting;
     private final ScheduledExecutorService checking;
+    private final Clock clock;
 
     @Inject
     TokenService(EnvironmentRegistry environments, CredentialStore credentials, TokenMinter minter,
             BrokerConfig config, Clock clock) {
         this.config = config.token();
+        this.clock = clock;
         this.minting = Executors.newCachedThreadPool(daemonThreads("token-mint"));
         this.checking = Executors.newSingleThreadScheduledExecutor(daemonThreads("token-refresh-check"));
         TokenLifetimePolicy lifetimes = TokenLifetimePolicy.from(this.config);
@@ -82,6 +84,11 @@ public class TokenService {
 
     public TokenStatus status(String environment) {
         return cache(environment).status();
+    }
+
+    /** The time the caches go by. */
+    public java.time.Instant now() {
+        return clock.instant();
     }
 
     private TokenCache cache(String environment) {

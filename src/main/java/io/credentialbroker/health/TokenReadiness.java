@@ -1,0 +1,50 @@
+package io.credentialbroker.health;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+import io.credentialbroker.environment.Environment;
+import io.credentialbroker.environment.EnvironmentRegistry;
+import io.credentialbroker.token.TokenService;
+import io.credentialbroker.token.TokenStatus;
+
+/**
+ * Ready while this pod can serve at least one environment: one with a servable token, or whose
+ * credential was loaded so a token can be minted. An Azure AD or Vault outage alone never takes a
+ * pod with good tokens out of the Service. Each environment's state is in the details; no secret,
+ * no token and no upstream text.
+ */
+@Readiness
+@ApplicationScoped
+public class TokenReadiness implements HealthCheck {
+
+    private final EnvironmentRegistry environments;
+    private final TokenService tokens;
+
+    TokenReadiness(EnvironmentRegistry environments, TokenService tokens) {
+        this.environments = environments;
+        this.tokens = tokens;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder response = HealthCheckResponse.named("tokens");
+        boolean canServe = false;
+        for (Environment environment : environments.all()) {
+            TokenStatus status = tokens.status(environment.name());
+            String prefix = environment.name() + ".";
+            response.withData(prefix + "state", status.state().label());
+            status.expiresAt().ifPresent(at -> response.withData(prefix + "expires_in_seconds",
+                    Math.max(0, at.getEpochSecond() - tokens.now().getEpochSecond())));
+            status.credentialVersion().ifPresent(version -> response.withData(prefix + "credential_version", version));
+            status.lastFailure()
+                    .ifPresent(failure -> response.withData(prefix + "last_error", failure.reason().code()));
+            canServe |= status.state() != TokenStatus.State.UNAVAILABLE || status.credentialVersion().isPresent();
+        }
+        return response.status(canServe).build();
+    }
+}

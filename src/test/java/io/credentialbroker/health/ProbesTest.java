@@ -1,0 +1,148 @@
+package io.credentialbroker.health;
+
+import static io.credentialbroker.testing.AzureAdStandIn.error;
+import static io.credentialbroker.testing.AzureAdStandIn.issued;
+import static io.credentialbroker.testing.AzureAdStandIn.newToken;
+import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
+import static io.credentialbroker.testing.Fixtures.PRIMARY;
+import static io.credentialbroker.testing.Fixtures.ROTATING;
+import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import io.credentialbroker.testing.AzureAdStandIn;
+import io.credentialbroker.testing.AzureAdStandInResource;
+import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
+import io.credentialbroker.testing.CallerIssuer;
+import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
+import io.credentialbroker.testing.Fixtures;
+import io.credentialbroker.testing.InjectVaultStandIn;
+import io.credentialbroker.testing.TestClock;
+import io.credentialbroker.testing.VaultStandIn;
+import io.credentialbroker.testing.VaultStandInResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.Vertx;
+
+/**
+ * The three probes through a broker's life: started with nothing in Vault, serving, then Vault and
+ * Azure AD both down. Warm-up is on, as in production.
+ */
+@QuarkusTest
+@TestProfile(ProbesTest.AsInProduction.class)
+@WithTestResource(AzureAdStandInResource.class)
+@WithTestResource(CallerIssuerResource.class)
+@WithTestResource(VaultStandInResource.class)
+class ProbesTest {
+
+    public static class AsInProduction implements QuarkusTestProfile {
+
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("broker.token.warm-up", "true", "broker.token.check-interval", "50MS",
+                    "broker.health.stall-threshold", "1S");
+        }
+    }
+
+    @InjectAzureAd
+    AzureAdStandIn azureAd;
+
+    @InjectVaultStandIn
+    VaultStandIn vault;
+
+    @InjectCallerIssuer
+    CallerIssuer issuer;
+
+    @Inject
+    TestClock clock;
+
+    @Inject
+    @Liveness
+    EventLoopLiveness liveness;
+
+    @Inject
+    Vertx vertx;
+
+    @Test
+    @DisplayName("cases 1, 37, 40: unready with nothing to serve; ready and serving through a Vault and Azure AD outage; never a secret in a probe")
+    void probesFollowWhatThePodCanServe() {
+        CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
+        List<String> probeBodies = new ArrayList<>();
+
+        // Vault was empty at startup: warm-up failed for every environment, nothing can be served
+        probeBodies.add(given().get("/q/health/ready").then().statusCode(503)
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("unavailable"))
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.last_error'",
+                        equalTo("environment_not_configured"))
+                .extract().asString());
+        probeBodies.add(given().get("/q/health/live").then().statusCode(200).extract().asString());
+        probeBodies.add(given().get("/q/health/started").then().statusCode(200).extract().asString());
+
+        // credentials arrive; after the failure backoff the periodic check mints with no caller asking
+        Fixtures.seed(vault);
+        String cached = newToken("sandbox");
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(cached, 3600)));
+        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken("primary"), 3600)));
+        azureAd.stub(tokenRequest(ROTATING.domain()).willReturn(issued(newToken("rotating"), 3600)));
+        clock.advance(Duration.ofMinutes(1));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("fresh"))
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.credential_version'", equalTo(1)));
+
+        // both upstreams down, tokens still valid: served, ready, alive
+        vault.seal();
+        azureAd.reset();
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(503, "temporarily_unavailable", 0)));
+        clock.advance(Duration.ofMinutes(51));
+        given().post("/v1/environments/sandbox/token").then().statusCode(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("stale-serving")));
+        probeBodies.add(given().get("/q/health/ready").then().extract().asString());
+        probeBodies.add(given().get("/q/health/live").then().statusCode(200).extract().asString());
+        probeBodies.add(given().get("/q/health").then().extract().asString());
+
+        for (String body : probeBodies) {
+            assertThat(body).doesNotContain(SANDBOX.clientSecret(), PRIMARY.clientSecret(), cached,
+                    SANDBOX.domain(), "must never repeat", vault.rootToken());
+        }
+        vault.unseal();
+    }
+
+    @Test
+    @DisplayName("case 39: a wedged event loop fails liveness, and it recovers when the loop does")
+    void aWedgedEventLoopFailsLiveness() {
+        assertThat(liveness.call().getStatus()).isEqualTo(HealthCheckResponse.Status.UP);
+
+        vertx.nettyEventLoopGroup().next().execute(() -> {
+            try {
+                Thread.sleep(2500); // deliberately blocking an event loop: the fault under test
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> liveness.call().getStatus() == HealthCheckResponse.Status.DOWN);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> liveness.call().getStatus() == HealthCheckResponse.Status.UP);
+    }
+}
