@@ -1,0 +1,22 @@
+package io.credentialbroker.token;
+
+import java.time.Duration;
+
+/**
+ * Told what each token cache does, for metrics. Calls come from the hot path and the mint threads:
+ * implementations must be cheap and must never block or throw.
+ */
+public interface TokenCacheObserver {
+
+    /** Does nothing: for caches nobody watches. */
+    TokenCacheObserver NONE = new TokenCacheObserver() {
+    };
+
+    /** A caller was handed the cached token without waiting for Azure AD. */
+    default void servedFromCache(String environment) {
+    }
+
+    /** One request to Azure AD ended, well or badly, after {@code took}. */
+    default void azureAdAnswered(String environment, MintResult result, Duration took) {
+    }
+}
