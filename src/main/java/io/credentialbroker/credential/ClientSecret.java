@@ -9,6 +9,12 @@ import java.util.Objects;
  */
 public final class ClientSecret {
 
+    /**
+     * The longest secret the broker stores. Azure AD's client secrets are 40 characters; a much longer
+     * value is a paste of something else.
+     */
+    public static final int MAX_LENGTH = 256;
+
     private final String value;
 
     public ClientSecret(String value) {
@@ -23,6 +29,14 @@ public final class ClientSecret {
     /** The first three characters and an ellipsis, enough for an operator to tell two keys apart. */
     public String hint() {
         return value.substring(0, Math.min(3, value.length())) + "…";
+    }
+
+    /**
+     * Whether {@code value} has the form of a client secret: printable ASCII with no spaces or control
+     * characters (what Azure AD generates). Length is checked separately, against {@link #MAX_LENGTH}.
+     */
+    public static boolean hasSecretCharacters(String value) {
+        return value.chars().allMatch(c -> c > 0x20 && c < 0x7f);
     }
 
     public boolean isBlank() {
