@@ -107,6 +107,10 @@ final class CredentialChangeRequest {
         if (value.isEmpty()) {
             throw invalid(CLIENT_SECRET, "client_secret must not be empty.");
         }
+        if (value.length() < ClientSecret.MIN_LENGTH) {
+            throw invalid(CLIENT_SECRET, "client_secret is shorter than " + ClientSecret.MIN_LENGTH
+                    + " characters; Azure AD's client secrets are 40.");
+        }
         if (value.length() > ClientSecret.MAX_LENGTH) {
             throw invalid(CLIENT_SECRET, "client_secret is longer than " + ClientSecret.MAX_LENGTH
                     + " characters; Azure AD's client secrets are 40.");

@@ -488,6 +488,7 @@ class CredentialEndpointTest {
         String secret = "fake-lab-secret-in-a-bad-request";
         return Stream.of(
                 Arguments.of("empty secret", "{\"client_secret\": \"\"}", "client_secret"),
+                Arguments.of("too-short secret", "{\"client_secret\": \"fake-secret\"}", "client_secret"),
                 Arguments.of("over-long secret", "{\"client_secret\": \"" + "x".repeat(257) + "\"}", "client_secret"),
                 Arguments.of("secret with a space", "{\"client_secret\": \"fake lab secret\"}", "client_secret"),
                 Arguments.of("secret as a number", "{\"client_secret\": 12345}", "client_secret"),
