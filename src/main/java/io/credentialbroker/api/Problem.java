@@ -22,12 +22,20 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *            a stable reason code, such as {@code credential_invalid}
  * @param retryAfter
  *            seconds to wait before trying again, as in the {@code Retry-After} header
+ * @param field
+ *            the request field at fault, when one is (e.g. {@code client_id}, {@code If-Match})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Problem(URI type, String title, int status, String detail, String environment, String code,
-        Long retryAfter) {
+        Long retryAfter, String field) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
+
+    /** A problem that no single request field is at fault for. */
+    public Problem(URI type, String title, int status, String detail, String environment, String code,
+            Long retryAfter) {
+        this(type, title, status, detail, environment, code, retryAfter, null);
+    }
 
     static URI type(String slug) {
         return URI.create("urn:credential-broker:problem:" + slug);

@@ -14,6 +14,9 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import io.credentialbroker.access.AccessDeniedException;
 import io.credentialbroker.access.NotAuthenticatedException;
 import io.credentialbroker.access.RateLimitedException;
+import io.credentialbroker.credential.CredentialStoreException;
+import io.credentialbroker.credential.RotationRefusedException;
+import io.credentialbroker.credential.UnknownRotationException;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.environment.UnknownEnvironmentException;
 import io.credentialbroker.token.TokenUnavailableException;
@@ -30,6 +33,12 @@ import io.quarkus.security.UnauthorizedException;
 public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+
+    /**
+     * How soon to try again when Vault is down or sealed: a few seconds, as an unseal or failover
+     * takes.
+     */
+    private static final long VAULT_RETRY_AFTER_SECONDS = 5;
 
     @ServerExceptionMapper
     Response unknownEnvironment(UnknownEnvironmentException e) {
@@ -96,7 +105,71 @@ public class ProblemMappers {
     @ServerExceptionMapper
     Response badRequest(InvalidRequestException e) {
         return problem(new Problem(Problem.type("invalid-request"), "Invalid request", 400, e.getMessage(), null, null,
-                null));
+                null, e.field()));
+    }
+
+    @ServerExceptionMapper
+    Response preconditionRequired(PreconditionRequiredException e) {
+        return problem(new Problem(Problem.type("precondition-required"), "Precondition required", 428,
+                e.getMessage(), null, "if_match_required", null, HttpHeaders.IF_MATCH));
+    }
+
+    /** Rotations refused, or failed while the request waited: nothing was stored (cases 23, 24). */
+    @ServerExceptionMapper
+    Response rotationRefused(RotationRefusedException e) {
+        Problem problem = switch (e.reason()) {
+            case STALE_VERSION, ROTATION_IN_PROGRESS, VERSION_CONFLICT -> new Problem(
+                    Problem.type("precondition-failed"), "Precondition failed", 412, e.getMessage(), e.environment(),
+                    e.code(), null, e.reason() == RotationRefusedException.Reason.STALE_VERSION
+                            ? HttpHeaders.IF_MATCH
+                            : null);
+            case UNUSABLE_FIELD -> new Problem(Problem.type("change-not-possible"), "Change not possible", 422,
+                    e.getMessage(), e.environment(), e.code(), null, e.field());
+            case PROOF_FAILED -> new Problem(Problem.type("credential-not-accepted"), "Credential not accepted", 422,
+                    e.getMessage(), e.environment(), e.code(), null, e.field());
+            case CANCELLED, FINISHED -> new Problem(Problem.type("rotation-finished"), "Rotation finished", 409,
+                    e.getMessage(), e.environment(), e.code(), null, null);
+        };
+        return problem(problem);
+    }
+
+    @ServerExceptionMapper
+    Response unknownRotation(UnknownRotationException e) {
+        return problem(new Problem(Problem.type("unknown-rotation"), "Unknown rotation", 404,
+                "This replica holds no such rotation of environment '" + e.environment() + "': it never existed, ran"
+                        + " on another replica, or finished too long ago. GET .../credentials shows the version in force.",
+                e.environment(), "unknown_rotation", null));
+    }
+
+    /**
+     * The credential endpoints read and write Vault directly. The store's message names paths and
+     * Vault's phrases; the caller gets the broker's sentence and the stable code only.
+     */
+    @ServerExceptionMapper
+    Response credentialStore(CredentialStoreException e) {
+        String environment = e.environment();
+        String code = e.reason().code();
+        return switch (e.reason()) {
+            case NOT_FOUND -> problem(new Problem(Problem.type("environment-not-configured"),
+                    "Environment not configured", 404, "Vault holds no credential for environment '" + environment
+                            + "'.",
+                    environment, code, null));
+            case UNAVAILABLE -> Response.status(503).type(Problem.MEDIA_TYPE)
+                    .header(HttpHeaders.RETRY_AFTER, VAULT_RETRY_AFTER_SECONDS)
+                    .entity(new Problem(Problem.type("vault-unavailable"), "Vault unavailable", 503,
+                            "Vault is sealed, down or too slow; this request changed nothing. Retry after "
+                                    + VAULT_RETRY_AFTER_SECONDS + " s.",
+                            environment, code, VAULT_RETRY_AFTER_SECONDS))
+                    .build();
+            case PERMISSION_DENIED -> problem(new Problem(Problem.type("vault-unavailable"), "Vault unavailable", 503,
+                    "Vault refused the broker's request; this request changed nothing. Ops: check the broker's Vault"
+                            + " policy and role.",
+                    environment, code, null));
+            case INVALID_CONTENT -> problem(new Problem(Problem.type("credential-malformed"), "Credential malformed",
+                    503, "What Vault holds for environment '" + environment + "' is not a usable credential; rotate"
+                            + " it giving client_secret, client_id and domain.",
+                    environment, code, null));
+        };
     }
 
     @ServerExceptionMapper

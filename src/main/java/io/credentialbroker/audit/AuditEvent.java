@@ -1,6 +1,7 @@
 package io.credentialbroker.audit;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -33,16 +34,27 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *            a stable reason code when the outcome is not a success
  * @param requestId
  *            the HTTP request this happened in, when there was one
+ * @param azureAdErrorCodes
+ *            the AADSTS numbers Azure AD answered with, when an Azure AD refusal is the reason
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record AuditEvent(Instant time, String caller, String environment, String action, String outcome,
         Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
-        String errorCode, String requestId) {
+        String errorCode, String requestId, List<Integer> azureAdErrorCodes) {
 
     public AuditEvent {
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(caller, "caller");
         Objects.requireNonNull(action, "action");
         Objects.requireNonNull(outcome, "outcome");
+        azureAdErrorCodes = azureAdErrorCodes == null ? List.of() : List.copyOf(azureAdErrorCodes);
+    }
+
+    /** An event that involves no Azure AD refusal. */
+    public AuditEvent(Instant time, String caller, String environment, String action, String outcome,
+            Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
+            String errorCode, String requestId) {
+        this(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion, tokenFingerprint,
+                errorCode, requestId, List.of());
     }
 }

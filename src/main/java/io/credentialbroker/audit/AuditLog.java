@@ -20,7 +20,7 @@ public class AuditLog {
 
     private final ObjectMapper json;
 
-    AuditLog(ObjectMapper json) {
+    public AuditLog(ObjectMapper json) {
         this.json = json;
     }
 

@@ -93,6 +93,8 @@ public interface BrokerConfig {
         int tokenBurst();
     }
 
+    RotationConfig rotation();
+
     /** One environment. Its values are checked at startup by the environment registry. */
     interface EnvironmentConfig {
 
@@ -188,5 +190,42 @@ public interface BrokerConfig {
         /** How long Azure AD may take to answer one token request. */
         @WithDefault("5S")
         Duration readTimeout();
+    }
+
+    /**
+     * How credentials are rotated through the API and how replicas notice a rotation. A rotation proves
+     * the new key with a real token request before storing it; Azure AD may take 2-10 minutes to accept
+     * a new key, so proving goes on in the background, every {@code retry-interval} (jittered), until
+     * {@code proof-timeout}, while the old key keeps serving. The {@code PUT} waits up to
+     * {@code sync-window} for the outcome before answering 202. Rotations live in the memory of the
+     * replica that runs them; every replica notices the stored result within {@code watch-interval}.
+     */
+    interface RotationConfig {
+
+        /** How long a rotation keeps proving a new key before it fails; Azure AD may need 10 minutes. */
+        @WithDefault("10M")
+        Duration proofTimeout();
+
+        /** How long a rotation request waits for the proof before answering 202 and proving on. */
+        @WithDefault("5S")
+        Duration syncWindow();
+
+        /**
+         * The pause between proof attempts (jittered between half and all of it), unless Azure AD asks for
+         * a longer one with Retry-After. Each attempt is one token request to the tenant.
+         */
+        @WithDefault("15S")
+        Duration retryInterval();
+
+        /**
+         * How often each replica reads each environment's {@code current_version} from Vault (metadata
+         * only) to pick up a credential another replica or an operator stored.
+         */
+        @WithDefault("30S")
+        Duration watchInterval();
+
+        /** How long a finished rotation can still be looked up by its id. */
+        @WithDefault("1H")
+        Duration retention();
     }
 }

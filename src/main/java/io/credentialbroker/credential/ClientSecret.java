@@ -9,6 +9,21 @@ import java.util.Objects;
  */
 public final class ClientSecret {
 
+    /**
+     * The longest secret the broker stores. Azure AD's client secrets are 40 characters; a much longer
+     * value is a paste of something else.
+     */
+    public static final int MAX_LENGTH = 256;
+
+    /**
+     * The shortest secret the broker stores: far below Azure AD's 40 characters, and long enough that
+     * the three characters of its {@link #hint()} give little away.
+     */
+    public static final int MIN_LENGTH = 16;
+
+    /** A secret shorter than this shows no characters in its hint. */
+    private static final int HINT_MIN_LENGTH = 12;
+
     private final String value;
 
     public ClientSecret(String value) {
@@ -20,9 +35,21 @@ public final class ClientSecret {
         return value;
     }
 
-    /** The first three characters and an ellipsis, enough for an operator to tell two keys apart. */
+    /**
+     * The first three characters and an ellipsis, enough for an operator to tell two keys apart (the
+     * Azure portal shows the same three); just the ellipsis for a secret too short to spare them.
+     */
     public String hint() {
-        return value.substring(0, Math.min(3, value.length())) + "…";
+        return value.length() < HINT_MIN_LENGTH ? "…" : value.substring(0, 3) + "…";
+    }
+
+    /**
+     * Whether {@code value} has the form of a client secret: printable ASCII with no spaces or control
+     * characters (what Azure AD generates). Length is checked separately, against {@link #MIN_LENGTH}
+     * and {@link #MAX_LENGTH}.
+     */
+    public static boolean hasSecretCharacters(String value) {
+        return value.chars().allMatch(c -> c > 0x20 && c < 0x7f);
     }
 
     public boolean isBlank() {

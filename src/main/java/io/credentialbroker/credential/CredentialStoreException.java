@@ -11,23 +11,35 @@ public class CredentialStoreException extends RuntimeException {
     /** Why the read failed, in terms a caller can act on. */
     public enum Reason {
 
-        /** Nothing stored at the environment's path: the environment is not configured. */
-        NOT_FOUND(false),
-        /** The store refused the broker's identity (Vault 403). */
-        PERMISSION_DENIED(false),
-        /** What is stored is not a credential: a field is missing, empty or malformed. */
-        INVALID_CONTENT(false),
+        /**
+         * Nothing stored at the environment's path: the environment is not configured. For a read of one
+         * version: that version does not exist (never written, or fallen away past {@code max_versions}).
+         */
+        NOT_FOUND(false, "environment_not_configured"),
+        /** The store refused the broker's identity (Vault 403), or refused the request as malformed. */
+        PERMISSION_DENIED(false, "vault_permission_denied"),
+        /**
+         * What is stored is not a credential: a field is missing, empty or malformed, or it was deleted.
+         */
+        INVALID_CONTENT(false, "credential_malformed"),
         /** The store is sealed, down, slow or answered something unreadable; worth retrying later. */
-        UNAVAILABLE(true);
+        UNAVAILABLE(true, "vault_unavailable");
 
         private final boolean transientFailure;
+        private final String code;
 
-        Reason(boolean transientFailure) {
+        Reason(boolean transientFailure, String code) {
             this.transientFailure = transientFailure;
+            this.code = code;
         }
 
         public boolean isTransient() {
             return transientFailure;
+        }
+
+        /** The stable code callers and audit events see, as in the HTTP contract's problem codes. */
+        public String code() {
+            return code;
         }
     }
 

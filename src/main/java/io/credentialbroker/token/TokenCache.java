@@ -47,7 +47,11 @@ public final class TokenCache {
     /** Guarded by {@link #lock}; non-null while a mint runs. */
     private CompletableFuture<AccessToken> flight;
     private volatile AccessToken token;
-    /** Only the flight writes it, and flights never overlap. */
+    /**
+     * The credential the next mint uses. Written by the flight (which reads the store when it has none,
+     * or when Azure AD refused it) and by {@link #useCredential} (after a rotation, or when the watch
+     * finds a new version in the store).
+     */
     private volatile PartnerCredential credential;
     /** No request to Azure AD before this: Retry-After, or the backoff after a failed mint. */
     private volatile Instant quietUntil = Instant.MIN;
@@ -149,6 +153,28 @@ public final class TokenCache {
         PartnerCredential inUse = credential;
         return new TokenStatus(state, Optional.ofNullable(current).map(AccessToken::expiresAt),
                 Optional.ofNullable(inUse).map(PartnerCredential::version), Optional.ofNullable(failure));
+    }
+
+    /**
+     * Mints the next tokens with {@code replacement}, the store's current version: after this replica
+     * stored it in a rotation, or after the watch found it. The cached token is kept and served until
+     * its refresh is due (tokens outlive the key that minted them); a mint in flight finishes with the
+     * credential it started with.
+     */
+    public void useCredential(PartnerCredential replacement) {
+        Objects.requireNonNull(replacement, "replacement");
+        PartnerCredential previous;
+        synchronized (lock) {
+            previous = credential;
+            credential = replacement;
+        }
+        LOG.infof("Environment '%s' mints with credential version %d from now on (was %s)", environment.name(),
+                replacement.version(), previous == null ? "none read yet" : "version " + previous.version());
+    }
+
+    /** The store version of the credential the next mint uses, empty until one was read. */
+    public Optional<Integer> credentialVersion() {
+        return Optional.ofNullable(credential).map(PartnerCredential::version);
     }
 
     /** Caller holds {@link #lock}. */
@@ -257,7 +283,15 @@ public final class TokenCache {
     private PartnerCredential readCredential() {
         try {
             PartnerCredential read = credentials.read(environment);
-            credential = read;
+            synchronized (lock) {
+                // A rotation or the watch may have switched to a newer version while this read was on
+                // the wire; don't go back. (A lower version can only be newer if the secret was deleted
+                // and written anew; the watch, which compares for difference, switches to it.)
+                PartnerCredential inUse = credential;
+                if (inUse == null || read.version() >= inUse.version()) {
+                    credential = read;
+                }
+            }
             return read;
         } catch (CredentialStoreException e) {
             throw new MintFailedException(TokenFailure.fromStore(e, clock.instant()));

@@ -54,6 +54,17 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
         public String code() {
             return code;
         }
+
+        /** How a failed token request to Azure AD is reported (facts.md, "Azure AD responses"). */
+        public static Reason forAzureAd(MintResult.FailureKind kind) {
+            return switch (kind) {
+                case CREDENTIAL_INVALID -> CREDENTIAL_INVALID;
+                case CREDENTIAL_EXPIRED -> CREDENTIAL_EXPIRED;
+                case CONFIGURATION -> AZURE_AD_REJECTED_CONFIGURATION;
+                case THROTTLED -> AZURE_AD_THROTTLED;
+                case TRANSIENT -> AZURE_AD_UNAVAILABLE;
+            };
+        }
     }
 
     public TokenFailure {
@@ -65,13 +76,7 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
     }
 
     static TokenFailure fromAzureAd(MintResult.Failed failed, Instant at) {
-        Reason reason = switch (failed.kind()) {
-            case CREDENTIAL_INVALID -> Reason.CREDENTIAL_INVALID;
-            case CREDENTIAL_EXPIRED -> Reason.CREDENTIAL_EXPIRED;
-            case CONFIGURATION -> Reason.AZURE_AD_REJECTED_CONFIGURATION;
-            case THROTTLED -> Reason.AZURE_AD_THROTTLED;
-            case TRANSIENT -> Reason.AZURE_AD_UNAVAILABLE;
-        };
+        Reason reason = Reason.forAzureAd(failed.kind());
         return new TokenFailure(reason, at, failed.httpStatus(), failed.errorCodes(), failed.traceId(),
                 failed.correlationId(), failed.retryAfter());
     }

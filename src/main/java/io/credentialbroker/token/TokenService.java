@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,7 +21,9 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.credential.ActiveCredentials;
 import io.credentialbroker.credential.CredentialStore;
+import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.environment.UnknownEnvironmentException;
@@ -28,10 +31,11 @@ import io.quarkus.runtime.StartupEvent;
 
 /**
  * Owns one {@link TokenCache} per configured environment and keeps them warm: a periodic check
- * replaces each token ahead of its expiry even when no caller is asking.
+ * replaces each token ahead of its expiry even when no caller is asking. Rotations and the watch
+ * switch a cache to a new credential through {@link ActiveCredentials}.
  */
 @ApplicationScoped
-public class TokenService {
+public class TokenService implements ActiveCredentials {
 
     private static final Logger LOG = Logger.getLogger(TokenService.class);
 
@@ -89,6 +93,24 @@ public class TokenService {
     /** The time the caches go by. */
     public java.time.Instant now() {
         return clock.instant();
+    }
+
+    /**
+     * @throws UnknownEnvironmentException
+     *             if no such environment is configured
+     */
+    @Override
+    public Optional<Integer> activeVersion(String environment) {
+        return cache(environment).credentialVersion();
+    }
+
+    /**
+     * @throws UnknownEnvironmentException
+     *             if no such environment is configured
+     */
+    @Override
+    public void activate(String environment, PartnerCredential credential) {
+        cache(environment).useCredential(credential);
     }
 
     private TokenCache cache(String environment) {

@@ -23,13 +23,13 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.credentialbroker.testing.AuditCapture;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
 import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
+import io.credentialbroker.testing.CapturedAudit;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.TestClock;
@@ -61,7 +61,7 @@ class CallerAccessTest {
     @Inject
     TestClock clock;
 
-    AuditCapture audit;
+    CapturedAudit audit;
 
     @BeforeEach
     void setUp() {
@@ -71,7 +71,7 @@ class CallerAccessTest {
         Fixtures.seed(vault);
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("sandbox"), 3600)));
         azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken("primary"), 3600)));
-        audit = AuditCapture.start();
+        audit = CapturedAudit.start();
     }
 
     @AfterEach
@@ -144,6 +144,28 @@ class CallerAccessTest {
     void deniesTokensToACallerGrantedOnlyCredentials() {
         as(issuer.token(CallerIssuer.OPS_TOOL), "sandbox").statusCode(403);
         assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("case 22: without the credentials permission, or outside its environments, no credential read or rotation")
+    void guardsCredentialsByTheCredentialsPermission() {
+        String billing = issuer.token(CallerIssuer.BILLING);
+        String opsTool = issuer.token(CallerIssuer.OPS_TOOL);
+
+        given().header("Authorization", "Bearer " + opsTool).get("/v1/environments/sandbox/credentials").then()
+                .statusCode(200).body("client_id", equalTo(SANDBOX.clientId()));
+        given().header("Authorization", "Bearer " + billing).get("/v1/environments/sandbox/credentials").then()
+                .statusCode(403).contentType("application/problem+json");
+        given().header("Authorization", "Bearer " + billing).header("If-Match", "\"1\"")
+                .contentType("application/json").body("{\"client_secret\":\"fake-sandbox-secret-rotated-000\"}")
+                .put("/v1/environments/sandbox/credentials").then().statusCode(403);
+        given().header("Authorization", "Bearer " + opsTool).get("/v1/environments/rotating/credentials").then()
+                .statusCode(403);
+        given().get("/v1/environments/sandbox/credentials").then().statusCode(401);
+
+        assertThat(vault.currentVersion(VaultStandIn.DEFAULT_MOUNT, SANDBOX.vaultPath())).hasValue(1);
+        assertThat(audit.events()).extracting(event -> event.get("outcome").asText())
+                .containsExactly("succeeded", "denied", "denied", "denied");
     }
 
     @Test

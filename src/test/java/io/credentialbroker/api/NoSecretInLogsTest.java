@@ -5,19 +5,25 @@ import static io.credentialbroker.testing.AzureAdStandIn.error;
 import static io.credentialbroker.testing.AzureAdStandIn.issued;
 import static io.credentialbroker.testing.AzureAdStandIn.newToken;
 import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
+import static io.credentialbroker.testing.Fixtures.LAB;
 import static io.credentialbroker.testing.Fixtures.PRIMARY;
 import static io.credentialbroker.testing.Fixtures.ROTATING;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import jakarta.inject.Inject;
 
@@ -26,25 +32,32 @@ import org.junit.jupiter.api.Test;
 
 import com.github.tomakehurst.wiremock.http.Fault;
 
+import io.credentialbroker.credential.ClientSecret;
+import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
 import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
+import io.credentialbroker.testing.CapturedAudit;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.InjectVaultStandIn;
 import io.credentialbroker.testing.TestClock;
 import io.credentialbroker.testing.VaultStandIn;
 import io.credentialbroker.testing.VaultStandInResource;
+import io.credentialbroker.token.TokenService;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.response.ExtractableResponse;
+import io.restassured.response.Response;
 
 /**
- * Runs the token service's success and failure paths with every log category at TRACE, written to a
- * file, and then searches everything logged for the secrets, tokens and Azure AD texts involved.
+ * Runs the token service's and the credential API's success and failure paths with every log
+ * category at TRACE, written to a file, and then searches everything logged, every answer and every
+ * audit event for the secrets, tokens and Azure AD texts involved.
  */
 @QuarkusTest
 @TestProfile(NoSecretInLogsTest.TraceLogging.class)
@@ -81,6 +94,8 @@ class NoSecretInLogsTest {
         }
     }
 
+    private static final String LAB_CREDENTIALS = "/v1/environments/lab/credentials";
+
     @InjectAzureAd
     AzureAdStandIn azureAd;
 
@@ -92,6 +107,9 @@ class NoSecretInLogsTest {
 
     @Inject
     TestClock clock;
+
+    @Inject
+    TokenService tokens;
 
     @Test
     @DisplayName("cases 33, 34, 35: across success and every failure path at TRACE, no secret, token or Azure AD text is logged")
@@ -165,5 +183,122 @@ class NoSecretInLogsTest {
                 }
             }
         }
+    }
+
+    @Test
+    @DisplayName("cases 25, 26, 33, 35, 36: rotating, failing, restoring, refusing and reading credentials at TRACE: no old or new secret in any log line, answer or audit event")
+    void rotationsLogNoSecret() throws IOException {
+        String operatorToken = CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
+        clock.moveToNewDay();
+        azureAd.reset();
+        Fixtures.seed(vault);
+        tokens.activate("lab", new PartnerCredential(LAB.clientId(), new ClientSecret(LAB.clientSecret()), LAB.domain(),
+                1, null));
+        List<String> secrets = new ArrayList<>(List.of(LAB.clientSecret(), operatorToken));
+        List<String> proofTokens = new ArrayList<>();
+        List<String> answers = new ArrayList<>();
+        try (CapturedAudit audit = CapturedAudit.start()) {
+            answers.add(given().get(LAB_CREDENTIALS).then().statusCode(200).extract().asString());
+
+            // a rotation Azure AD accepts, and the next token minted with it
+            String accepted = newSecret(secrets);
+            String proof = newToken("proof");
+            proofTokens.add(proof);
+            azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), accepted).willReturn(issued(proof, 3600)));
+            answers.add(settle(rotate("\"1\"", "{\"client_secret\": \"" + accepted + "\"}")));
+            azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), accepted)
+                    .willReturn(issued(newToken("served"), 3600)));
+            clock.moveToNewDay();
+            answers.add(given().post("/v1/environments/lab/token").then().statusCode(200).extract().asString());
+
+            // a key Azure AD refuses as misconfigured
+            String misconfigured = newSecret(secrets);
+            azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), misconfigured)
+                    .willReturn(error(400, "unauthorized_client", 700016)));
+            answers.add(settle(rotate("\"2\"", "{\"client_secret\": \"" + misconfigured + "\"}")));
+
+            // a key Azure AD never accepts, until the deadline
+            String neverAccepted = newSecret(secrets);
+            azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), neverAccepted)
+                    .willReturn(error(401, "invalid_client", 7000215)));
+            ExtractableResponse<Response> proving = rotate("\"2\"", "{\"client_secret\": \"" + neverAccepted + "\"}");
+            answers.add(proving.asString());
+            clock.advance(Duration.ofMinutes(11));
+            answers.add(settle(proving));
+
+            // a restore of version 1, proved with the original key
+            azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret())
+                    .willReturn(issued(newToken("restore-proof"), 3600)));
+            answers.add(settle(rotate("\"2\"", "{\"restore_version\": 1}")));
+
+            // another writer stored a version first (stale If-Match), and Vault sealed
+            String racing = newSecret(secrets);
+            azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), racing).willReturn(issued(newToken("p"), 3600)));
+            vault.put(VaultStandIn.DEFAULT_MOUNT, LAB.vaultPath(), LAB.withSecret(newSecret(secrets)).vaultData());
+            answers.add(settle(rotate("\"3\"", "{\"client_secret\": \"" + racing + "\"}")));
+            vault.seal();
+            answers.add(settle(rotate("\"4\"", "{\"client_secret\": \"" + racing + "\"}")));
+            vault.unseal();
+
+            // refused requests that carry a secret
+            String refused = newSecret(secrets);
+            answers.add(rotate("\"4\"", "{\"client_secret\": \"" + refused + "\", \"tenant\": \"x\"}").asString());
+            answers.add(rotate("\"4\"", "{\"client_secret\": \"" + refused + "\", \"client_id\": \"" + refused
+                    + "\"}").asString());
+            answers.add(rotate("\"4\"", "{\"" + refused + "\": 1}").asString());
+            answers.add(rotate("\"4\"", "client_secret=" + refused).asString());
+            answers.add(given().contentType("application/json").header("If-Match", "\"4\"")
+                    .queryParam("client_secret", refused).body("{\"client_secret\": \"" + refused + "\"}")
+                    .put(LAB_CREDENTIALS).then().statusCode(400).extract().asString());
+            answers.add(given().get(LAB_CREDENTIALS + "/versions").then().statusCode(200).extract().asString());
+
+            String events = audit.text();
+            assertThat(audit.events("lab")).as("the audit capture works").isNotEmpty();
+            for (String secret : secrets) {
+                assertThat(events).as("the audit events").doesNotContain(secret);
+            }
+            for (String token : proofTokens) {
+                assertThat(events).as("the audit events").doesNotContain(token);
+            }
+        }
+
+        String logged = Files.readString(LOG, StandardCharsets.UTF_8);
+        assertThat(logged).as("the capture works: the rotations' lines are in it")
+                .contains("Rotation ", "completed", "credentials.rotate");
+        List<String> forbidden = new ArrayList<>(secrets);
+        forbidden.addAll(proofTokens);
+        forbidden.addAll(List.of(vault.rootToken(), "must never repeat", "client_secret="));
+        for (String secret : forbidden) {
+            assertThat(logged).as("the log").doesNotContain(secret);
+            for (String answer : answers) {
+                assertThat(answer).as("an answer").doesNotContain(secret);
+            }
+        }
+    }
+
+    /** A fresh, obviously fake secret, remembered for the search. */
+    private static String newSecret(List<String> secrets) {
+        String secret = "fake-lab-secret-" + UUID.randomUUID();
+        secrets.add(secret);
+        return secret;
+    }
+
+    private static ExtractableResponse<Response> rotate(String ifMatch, String body) {
+        return given().contentType("application/json").header("If-Match", ifMatch).body(body).put(LAB_CREDENTIALS)
+                .then().extract();
+    }
+
+    /**
+     * The answer, and for a 202 the rotation once it ended: at TRACE on a busy machine a proof can
+     * outlast the request's window.
+     */
+    private static String settle(ExtractableResponse<Response> answer) {
+        if (answer.statusCode() != 202) {
+            return answer.asString();
+        }
+        String location = answer.header("Location");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> given().get(location).then().extract().<String>path("state"), not(equalTo("proving")));
+        return answer.asString() + given().get(location).then().extract().asString();
     }
 }

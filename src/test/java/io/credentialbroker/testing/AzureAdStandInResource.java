@@ -10,8 +10,8 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Starts the Azure AD stand-in for a Quarkus test and points the {@code sandbox} and
- * {@code primary} (and {@code rotating}) environments' token endpoints at it; a field annotated
- * {@link InjectAzureAd} receives it.
+ * {@code primary} (and {@code rotating} and {@code lab}) environments' token endpoints at it; a
+ * field annotated {@link InjectAzureAd} receives it.
  */
 public class AzureAdStandInResource implements QuarkusTestResourceLifecycleManager {
 
@@ -30,7 +30,8 @@ public class AzureAdStandInResource implements QuarkusTestResourceLifecycleManag
         String endpoint = azureAd.tokenEndpointTemplate();
         return Map.of("broker.environments.sandbox.token-endpoint", endpoint,
                 "broker.environments.primary.token-endpoint", endpoint,
-                "broker.environments.rotating.token-endpoint", endpoint);
+                "broker.environments.rotating.token-endpoint", endpoint,
+                "broker.environments.lab.token-endpoint", endpoint);
     }
 
     @Override

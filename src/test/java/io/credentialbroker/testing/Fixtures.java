@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The credentials the tests' Vault holds for the {@code sandbox}, {@code primary} and
- * {@code rotating} environments. Secrets are generated per test run, so a leak check can search for
+ * The credentials the tests' Vault holds for the {@code sandbox}, {@code primary}, {@code rotating}
+ * and {@code lab} environments. Secrets are generated per test run, so a leak check can search for
  * exactly them.
  */
 public final class Fixtures {
@@ -34,13 +34,20 @@ public final class Fixtures {
     public static final Account ROTATING = new Account("rotating", "33333333-3333-4333-8333-333333333333",
             "fake-rotating-secret-" + UUID.randomUUID(), "fake-rotating.onmicrosoft.com");
 
+    /**
+     * Only the credential API tests use this one: they rotate it, so its token cache and Vault path are
+     * theirs alone.
+     */
+    public static final Account LAB = new Account("lab", "44444444-4444-4444-8444-444444444444",
+            "fake-lab-secret-" + UUID.randomUUID(), "fake-lab.onmicrosoft.com");
+
     private Fixtures() {
     }
 
     /** Empties the stand-in and stores version 1 of each environment's credential. */
     public static void seed(VaultStandIn vault) {
         vault.reset();
-        for (Account account : new Account[]{SANDBOX, PRIMARY, ROTATING}) {
+        for (Account account : new Account[]{SANDBOX, PRIMARY, ROTATING, LAB}) {
             vault.put(VaultStandIn.DEFAULT_MOUNT, account.vaultPath(), account.vaultData());
         }
     }

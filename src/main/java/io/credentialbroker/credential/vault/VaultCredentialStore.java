@@ -5,27 +5,32 @@ import static io.credentialbroker.credential.CredentialStoreException.Reason.UNA
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.credential.CredentialMetadata;
 import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Environment;
 import io.quarkus.arc.DefaultBean;
 import io.quarkus.vault.client.VaultClient;
-import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2ReadSecretData;
+import io.quarkus.vault.client.common.VaultResponse;
 
 /**
- * The production {@link CredentialStore}: reads each environment's credential from Vault KV v2 with
- * quarkus-vault's low-level client, and turns every way that can fail into a
- * {@link CredentialStoreException} that carries neither a secret nor Vault's raw answer. Calls
- * block, so never make them on an event-loop thread.
+ * The production {@link CredentialStore}: reads and writes each environment's credential in Vault
+ * KV v2 with quarkus-vault's low-level client, and turns every way that can fail into a
+ * {@link CredentialStoreException} (or, for a lost check-and-set, a
+ * {@link io.credentialbroker.credential.CredentialVersionConflictException}) that carries neither a
+ * secret nor Vault's raw answer. Calls block, so never make them on an event-loop thread.
  */
 @ApplicationScoped
 @DefaultBean
@@ -44,7 +49,7 @@ public class VaultCredentialStore implements CredentialStore {
      * @param mount
      *            the KV v2 mount ({@code broker.vault.kv-mount})
      * @param timeout
-     *            the most one read may take, login and the client's own retries included
+     *            the most one call may take, login and the client's own retries included
      *            ({@code broker.vault.timeout})
      */
     VaultCredentialStore(VaultClient vault, String mount, Duration timeout) {
@@ -56,31 +61,62 @@ public class VaultCredentialStore implements CredentialStore {
     @Override
     public PartnerCredential read(Environment environment) {
         VaultRead read = new VaultRead(environment, mount);
-        CompletableFuture<VaultSecretsKV2ReadSecretData> pending;
+        return read.credentialFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed));
+    }
+
+    @Override
+    public PartnerCredential read(Environment environment, int version) {
+        VaultRead read = VaultRead.ofVersion(environment, mount, version);
+        return read.credentialFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version), read::failed));
+    }
+
+    @Override
+    public CredentialMetadata metadata(Environment environment) {
+        VaultRead read = VaultRead.ofMetadata(environment, mount);
+        return read.metadataFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecretMetadata(environment.vaultPath()), read::failed));
+    }
+
+    @Override
+    public PartnerCredential write(Environment environment, PartnerCredential candidate, int expectedVersion) {
+        Objects.requireNonNull(candidate, "candidate");
+        VaultWrite write = new VaultWrite(environment, mount, expectedVersion);
+        VaultResponse<Void> response = await(environment, "write", write.location(),
+                () -> vault.execute(write.request(candidate)), write::failed);
+        return write.storedFrom(response, candidate);
+    }
+
+    /**
+     * Runs one call and waits for it at most {@link #timeout}: quarkus.vault.read-timeout bounds each
+     * HTTP request, this bounds the whole call, login and retries included.
+     */
+    private <T> T await(Environment environment, String verb, String location, Supplier<CompletionStage<T>> call,
+            Function<Throwable, ? extends RuntimeException> failed) {
+        CompletableFuture<T> pending;
         try {
-            pending = vault.secrets().kv2(mount).readSecret(environment.vaultPath()).toCompletableFuture();
+            pending = call.get().toCompletableFuture();
         } catch (RuntimeException e) {
             // A token provider may fail before any request is sent.
-            throw read.failed(e);
+            throw failed.apply(e);
         }
-        VaultSecretsKV2ReadSecretData answer;
         try {
-            answer = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            // quarkus.vault.read-timeout bounds each HTTP request; this bounds the whole read.
             pending.cancel(true);
             throw new CredentialStoreException(UNAVAILABLE, environment.name(),
-                    "Vault did not answer the read of " + read.location() + " for environment '" + environment.name()
+                    "Vault did not answer the " + verb + " of " + location + " for environment '" + environment.name()
                             + "' within " + timeout);
         } catch (ExecutionException e) {
-            throw read.failed(e.getCause());
+            throw failed.apply(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pending.cancel(true);
             throw new CredentialStoreException(UNAVAILABLE, environment.name(),
-                    "interrupted while reading " + read.location() + " for environment '" + environment.name() + "'");
+                    "interrupted during the " + verb + " of " + location + " for environment '" + environment.name()
+                            + "'");
         }
-        return read.credentialFrom(answer);
     }
 
     @Override

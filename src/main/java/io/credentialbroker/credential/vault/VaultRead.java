@@ -7,19 +7,21 @@ import static io.credentialbroker.credential.CredentialStoreException.Reason.UNA
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.credentialbroker.credential.ClientSecret;
+import io.credentialbroker.credential.CredentialMetadata;
+import io.credentialbroker.credential.CredentialMetadata.VersionMetadata;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.CredentialStoreException.Reason;
 import io.credentialbroker.credential.PartnerCredential;
@@ -27,13 +29,16 @@ import io.credentialbroker.environment.Environment;
 import io.quarkus.vault.client.VaultClientException;
 import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2ReadSecretData;
 import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2ReadSecretDataMetadata;
+import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2ReadSecretMetadataResultData;
+import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2ReadSecretMetadataVersion;
 
 /**
- * One read of one environment's KV v2 secret: turns Vault's answer into a credential, or its
- * failure into the {@link CredentialStoreException} that says why there is none. Messages are built
- * from our own words, the environment, the path, the status and Vault's short error phrases; never
- * from a stored value or a response body, and no cause is chained, since quarkus-vault's exceptions
- * carry response text (a Jackson message quoting the body, the raw body of a non-JSON error).
+ * One read of one environment's KV v2 secret (its current version, one given version, or its
+ * metadata): turns Vault's answer into a credential or metadata, or its failure into the
+ * {@link CredentialStoreException} that says why there is none. Messages are built from our own
+ * words, the environment, the path, the status and Vault's short error phrases; never from a stored
+ * value or a response body, and no cause is chained, since quarkus-vault's exceptions carry
+ * response text (a Jackson message quoting the body, the raw body of a non-JSON error).
  */
 final class VaultRead {
 
@@ -47,29 +52,62 @@ final class VaultRead {
             "lease is not renewable", "invalid role name", "Unable to establish connection",
             "HTTP request timed out", "Connection was closed", "Failed to parse response body");
 
-    private static final String DNS_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
-
-    /** A tenant domain: two or more DNS labels of letters, digits and inner hyphens, dot-separated. */
-    private static final Pattern TENANT_DOMAIN = Pattern
-            .compile("(?=.{1,253}$)" + DNS_LABEL + "(?:\\." + DNS_LABEL + ")+");
-
-    /** A tenant ID. */
-    private static final Pattern TENANT_ID = Pattern.compile(
-            "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}");
-
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Environment environment;
     private final String location;
+    /** The version asked for, or null for the current one. */
+    private final Integer requestedVersion;
 
+    /** A read of the current version. */
     VaultRead(Environment environment, String mount) {
-        this.environment = environment;
-        this.location = mount + "/data/" + environment.vaultPath();
+        this(environment, mount + "/data/" + environment.vaultPath(), null);
     }
 
-    /** The API path read, {@code {mount}/data/{path}}, as operators see it in Vault's audit log. */
+    private VaultRead(Environment environment, String location, Integer requestedVersion) {
+        this.environment = environment;
+        this.location = location;
+        this.requestedVersion = requestedVersion;
+    }
+
+    /** A read of one given version. */
+    static VaultRead ofVersion(Environment environment, String mount, int version) {
+        return new VaultRead(environment, mount + "/data/" + environment.vaultPath(), version);
+    }
+
+    /** A read of the secret's metadata: no data, so no secret. */
+    static VaultRead ofMetadata(Environment environment, String mount) {
+        return new VaultRead(environment, mount + "/metadata/" + environment.vaultPath(), null);
+    }
+
+    /**
+     * The API path read, e.g. {@code {mount}/data/{path}}, as operators see it in Vault's audit log.
+     */
     String location() {
         return location;
+    }
+
+    CredentialMetadata metadataFrom(VaultSecretsKV2ReadSecretMetadataResultData answer) {
+        if (answer == null || answer.getCurrentVersion() == null || answer.getCurrentVersion() < 1) {
+            throw unusable("Vault's metadata names no current version");
+        }
+        // A deletion_time in the future is a scheduled deletion (delete_version_after): still readable.
+        // Vault stamps it with its own clock, so it is compared with the wall clock, not the broker's.
+        Instant now = Instant.now();
+        List<VersionMetadata> versions = new ArrayList<>();
+        Map<String, VaultSecretsKV2ReadSecretMetadataVersion> kept = answer.getVersions() == null
+                ? Map.of()
+                : answer.getVersions();
+        kept.forEach((number, version) -> {
+            if (number == null || !number.matches("[0-9]{1,9}") || version == null) {
+                return;
+            }
+            Instant deletion = version.getDeletionTime() == null ? null : version.getDeletionTime().toInstant();
+            versions.add(new VersionMetadata(Integer.parseInt(number),
+                    version.getCreatedTime() == null ? null : version.getCreatedTime().toInstant(),
+                    deletion != null && !deletion.isAfter(now), Boolean.TRUE.equals(version.isDestroyed())));
+        });
+        return new CredentialMetadata(answer.getCurrentVersion(), versions);
     }
 
     PartnerCredential credentialFrom(VaultSecretsKV2ReadSecretData answer) {
@@ -78,6 +116,9 @@ final class VaultRead {
             throw unusable("Vault's answer has no version metadata");
         }
         int version = metadata.getVersion();
+        if (requestedVersion != null && version != requestedVersion) {
+            throw unusable("Vault answered version " + version + " when asked for version " + requestedVersion);
+        }
         // Vault answers 404 for a deleted or destroyed version (see failed); a 200 only ever carries a
         // live version, whose deletion_time, if any, lies in the future (delete_version_after).
         if (Boolean.TRUE.equals(metadata.isDestroyed())) {
@@ -92,7 +133,7 @@ final class VaultRead {
         String domain = requiredText(data, "domain", version);
         // The domain goes into the token endpoint's path; the value itself is never repeated, in case
         // fields were swapped and it holds the secret.
-        if (!TENANT_DOMAIN.matcher(domain).matches() && !TENANT_ID.matcher(domain).matches()) {
+        if (!PartnerCredential.isTenant(domain)) {
             throw unusable("field 'domain' of version " + version
                     + " is neither a tenant domain nor a tenant ID (letters, digits, dots and hyphens)");
         }
@@ -137,10 +178,14 @@ final class VaultRead {
                     + environment.name() + "' (" + detail + ")");
         }
         if (status == 404) {
-            return deletedVersion(vault.getBody())
+            return deletedVersion(vault.getBody(), requestedVersion)
                     .map(this::unusable)
-                    .orElseGet(() -> exception(NOT_FOUND, "environment '" + environment.name()
-                            + "' is not configured: Vault has no secret at " + location));
+                    .orElseGet(() -> requestedVersion == null
+                            ? exception(NOT_FOUND, "environment '" + environment.name()
+                                    + "' is not configured: Vault has no secret at " + location)
+                            : exception(NOT_FOUND, "Vault has no version " + requestedVersion + " at " + location
+                                    + " for environment '" + environment.name()
+                                    + "' (never written, or fallen away past max_versions)"));
         }
         if (status == 403) {
             return exception(PERMISSION_DENIED, "Vault denied reading " + location + " for environment '"
@@ -165,7 +210,7 @@ final class VaultRead {
      * ({@code data} null): that is a configured environment whose current credential was removed, not a
      * missing one. Only the metadata is looked at.
      */
-    private static Optional<String> deletedVersion(String body) {
+    private static Optional<String> deletedVersion(String body, Integer requestedVersion) {
         if (body == null || body.isBlank()) {
             return Optional.empty();
         }
@@ -179,17 +224,18 @@ final class VaultRead {
             return Optional.empty();
         }
         String version = metadata.path("version").canConvertToInt() ? " " + metadata.path("version").asInt() : "";
+        String which = requestedVersion == null ? "the current version" + version : "version" + version;
         if (metadata.path("destroyed").asBoolean(false)) {
-            return Optional.of("the current version" + version + " is destroyed; write a new version");
+            return Optional.of(which + " is destroyed; write a new version");
         }
         if (!metadata.path("deletion_time").asText("").isEmpty()) {
-            return Optional.of("the current version" + version + " is deleted; undelete it or write a new version");
+            return Optional.of(which + " is deleted; undelete it or write a new version");
         }
         return Optional.empty();
     }
 
     /** "status 503: Vault is sealed": the status and the known phrases among Vault's errors. */
-    private static String detail(Integer status, List<String> errors) {
+    static String detail(Integer status, List<String> errors) {
         String known = errors == null
                 ? ""
                 : KNOWN_PHRASES.stream()

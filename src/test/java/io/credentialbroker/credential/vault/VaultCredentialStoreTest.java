@@ -41,12 +41,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import io.credentialbroker.credential.ClientSecret;
+import io.credentialbroker.credential.CredentialMetadata;
+import io.credentialbroker.credential.CredentialMetadata.VersionMetadata;
 import io.credentialbroker.credential.CredentialStoreException;
+import io.credentialbroker.credential.CredentialVersionConflictException;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.testing.VaultStandIn;
 import io.quarkus.vault.client.VaultClient;
+import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2UpdateSecretOptions;
 import io.quarkus.vault.client.auth.VaultKubernetesAuthOptions;
 import io.quarkus.vault.client.http.jdk.JDKVaultHttpClient;
 
@@ -319,6 +324,175 @@ class VaultCredentialStoreTest {
         assertThat(failure.getMessage()).contains("version 1 is destroyed");
     }
 
+    // ---- versions, metadata and check-and-set writes (rotation) ---------------------------------
+
+    @Test
+    void readsAGivenVersionThatIsNoLongerCurrent() {
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+        vault.put(MOUNT, PATH, credential(secret));
+
+        PartnerCredential old = store.read(SANDBOX, 1);
+
+        assertThat(old.version()).isEqualTo(1);
+        assertThat(old.clientSecret().reveal()).isEqualTo("fake-sandbox-secret-old");
+        assertThat(vault.requests()).extracting(Object::toString).containsExactly("GET " + DATA_PATH + "?version=1");
+    }
+
+    @Test
+    void reportsAVersionThatDoesNotExistAsNotFoundNamingIt() {
+        vault.put(MOUNT, PATH, credential(secret));
+
+        CredentialStoreException failure = catchThrowableOfType(CredentialStoreException.class,
+                () -> store.read(SANDBOX, 7));
+
+        assertThat(failure.reason()).isEqualTo(NOT_FOUND);
+        assertThat(failure.getMessage()).contains("no version 7");
+    }
+
+    @Test
+    void reportsADeletedOldVersionAsInvalidContent() {
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+        vault.put(MOUNT, PATH, credential(secret));
+        vault.deleteVersions(MOUNT, PATH, 1);
+
+        CredentialStoreException failure = catchThrowableOfType(CredentialStoreException.class,
+                () -> store.read(SANDBOX, 1));
+
+        assertThat(failure.reason()).isEqualTo(INVALID_CONTENT);
+        assertThat(failure.getMessage()).contains("version 1 is deleted").doesNotContain("current");
+    }
+
+    @Test
+    @DisplayName("metadata: current_version and the kept versions, deleted and destroyed ones marked, without reading any secret")
+    void readsMetadataWithoutTheSecret() {
+        for (int i = 1; i <= 4; i++) {
+            vault.put(MOUNT, PATH, credential("fake-sandbox-secret-" + i));
+        }
+        vault.deleteVersions(MOUNT, PATH, 2);
+        vault.destroyVersions(MOUNT, PATH, 3);
+
+        CredentialMetadata metadata = store.metadata(SANDBOX);
+
+        assertThat(metadata.currentVersion()).isEqualTo(4);
+        assertThat(metadata.versions()).extracting(VersionMetadata::version).containsExactly(4, 3, 2, 1);
+        assertThat(metadata.versions()).extracting(VersionMetadata::isLive).containsExactly(true, false, false, true);
+        assertThat(metadata.versions().get(0).createdTime()).isNotNull();
+        assertThat(vault.requests()).extracting(Object::toString)
+                .containsExactly("GET /v1/secret/metadata/partner-center/sandbox");
+    }
+
+    @Test
+    void reportsMissingMetadataAsNotFound() {
+        CredentialStoreException failure = catchThrowableOfType(CredentialStoreException.class,
+                () -> store.metadata(SANDBOX));
+
+        assertThat(failure.reason()).isEqualTo(NOT_FOUND);
+    }
+
+    @Test
+    @DisplayName("a write carries options.cas and returns the new version from Vault's raw answer (the 4.7.0 updateSecret defect)")
+    void writesWithCheckAndSetAndReturnsTheNewVersion() {
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+        PartnerCredential candidate = PartnerCredential.candidate(CLIENT_ID, new ClientSecret(secret), DOMAIN);
+
+        PartnerCredential stored = store.write(SANDBOX, candidate, 1);
+
+        assertThat(stored.version()).isEqualTo(2);
+        assertThat(stored.createdTime()).isNotNull();
+        assertThat(stored.sameKeyAs(candidate)).isTrue();
+        assertThat(vault.currentVersion(MOUNT, PATH)).hasValue(2);
+        assertThat(vault.data(MOUNT, PATH, 2)).hasValue(credential(secret));
+        assertThat(vault.count("POST", DATA_PATH)).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a stale check-and-set is a version conflict and writes nothing (case 23)")
+    void reportsAStaleCheckAndSetAsAConflict() {
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-1"));
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-2"));
+
+        CredentialVersionConflictException conflict = catchThrowableOfType(CredentialVersionConflictException.class,
+                () -> store.write(SANDBOX, PartnerCredential.candidate(CLIENT_ID, new ClientSecret(secret), DOMAIN),
+                        1));
+
+        assertThat(conflict.expectedVersion()).isEqualTo(1);
+        assertThat(conflict.getMessage()).contains("'sandbox'").doesNotContain(secret);
+        assertThat(vault.currentVersion(MOUNT, PATH)).hasValue(2);
+    }
+
+    @Test
+    @DisplayName("a mount with cas_required accepts the broker's writes (case 8)")
+    void writesToAMountThatRequiresCheckAndSet() {
+        vault.configureMount(MOUNT, 0, true);
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+
+        PartnerCredential stored = store.write(SANDBOX,
+                PartnerCredential.candidate(CLIENT_ID, new ClientSecret(secret), DOMAIN), 1);
+
+        assertThat(stored.version()).isEqualTo(2);
+        assertThat(vault.data(MOUNT, PATH, 2)).hasValue(credential(secret));
+    }
+
+    @Test
+    @DisplayName("a sealed Vault: the write is unavailable and nothing is written (case 1)")
+    void reportsASealedVaultOnWriteAsUnavailable() {
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+        vault.seal();
+
+        CredentialStoreException failure = catchThrowableOfType(CredentialStoreException.class,
+                () -> store.write(SANDBOX, PartnerCredential.candidate(CLIENT_ID, new ClientSecret(secret), DOMAIN),
+                        1));
+
+        assertThat(failure.reason()).isEqualTo(UNAVAILABLE);
+        assertThat(failure.getMessage()).contains("write").doesNotContain(secret);
+        vault.unseal();
+        assertThat(vault.currentVersion(MOUNT, PATH)).hasValue(1);
+    }
+
+    @Test
+    void reportsADeniedWriteAsPermissionDenied() {
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+        vault.denyNext(1);
+
+        CredentialStoreException failure = catchThrowableOfType(CredentialStoreException.class,
+                () -> store.write(SANDBOX, PartnerCredential.candidate(CLIENT_ID, new ClientSecret(secret), DOMAIN),
+                        1));
+
+        assertThat(failure.reason()).isEqualTo(PERMISSION_DENIED);
+        assertThat(vault.currentVersion(MOUNT, PATH)).hasValue(1);
+    }
+
+    @Test
+    @DisplayName("quarkus-vault 4.7.0's updateSecret loses the new version: why the adapter builds its write by hand")
+    void quarkusVaultUpdateSecretLosesTheNewVersion() throws Exception {
+        vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+
+        var answer = client(vault.rootToken()).secrets().kv2(MOUNT)
+                .updateSecret(PATH, new VaultSecretsKV2UpdateSecretOptions().setCas(1), Map.of("client_id", CLIENT_ID,
+                        "client_secret", secret, "domain", DOMAIN))
+                .toCompletableFuture().get();
+
+        assertThat(vault.currentVersion(MOUNT, PATH)).hasValue(2);
+        assertThat(answer == null || answer.getMetadata() == null || answer.getMetadata().getVersion() == null)
+                .as("if this fails, quarkus-vault returns the version now and VaultWrite can use updateSecret")
+                .isTrue();
+    }
+
+    @Test
+    @DisplayName("at TRACE, quarkus-vault logs no secret writing, nor when the write fails (cases 33, 35)")
+    void quarkusVaultLogsNoSecretAtTraceWhenWriting() {
+        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault")) {
+            vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
+            PartnerCredential candidate = PartnerCredential.candidate(CLIENT_ID, new ClientSecret(secret), DOMAIN);
+            store.write(SANDBOX, candidate, 1);
+            catchThrowableOfType(CredentialVersionConflictException.class, () -> store.write(SANDBOX, candidate, 1));
+            vault.failNext(1, 500, "internal error");
+            catchThrowableOfType(CredentialStoreException.class, () -> store.write(SANDBOX, candidate, 2));
+
+            assertThat(logs.text()).doesNotContain(secret, vault.rootToken());
+        }
+    }
+
     @Test
     @DisplayName("Kubernetes auth: a revoked Vault token costs one re-login and one retry (case 2)")
     void logsInAgainOnceWhenTheVaultTokenWasRevoked(@TempDir Path dir) throws IOException {
@@ -518,6 +692,7 @@ class VaultCredentialStoreTest {
     }
 
     private static Map<String, Object> credential(String clientSecret) {
+        // (a Map<String, Object>, so that it compares equal to what the stand-in gives back)
         return Map.of("client_id", CLIENT_ID, "client_secret", clientSecret, "domain", DOMAIN);
     }
 

@@ -1,0 +1,26 @@
+package io.credentialbroker.credential;
+
+/**
+ * A check-and-set write named a version that is no longer current: another writer (another replica,
+ * an operator with the Vault CLI) changed the credential first. Nothing was written.
+ */
+public class CredentialVersionConflictException extends RuntimeException {
+
+    private final String environment;
+    private final int expectedVersion;
+
+    public CredentialVersionConflictException(String environment, int expectedVersion) {
+        super("the credential of environment '" + environment + "' is no longer at version " + expectedVersion
+                + ": another writer changed it first; nothing was written", null, false, false);
+        this.environment = environment;
+        this.expectedVersion = expectedVersion;
+    }
+
+    public String environment() {
+        return environment;
+    }
+
+    public int expectedVersion() {
+        return expectedVersion;
+    }
+}

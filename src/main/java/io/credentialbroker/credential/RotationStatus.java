@@ -1,0 +1,92 @@
+package io.credentialbroker.credential;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A snapshot of one rotation, for its HTTP resource and for tests. Holds no secret.
+ *
+ * @param id
+ *            the rotation's id, unique on this replica
+ * @param environment
+ *            the environment whose credential it changes
+ * @param action
+ *            a new key, or a restored version
+ * @param state
+ *            where it stands
+ * @param fromVersion
+ *            the version it replaces (the request's {@code If-Match})
+ * @param restoreVersion
+ *            for a restore, the version whose credential it stores again
+ * @param version
+ *            once completed, the version it stored
+ * @param errorCode
+ *            once failed, the stable reason, e.g. {@code azure_ad_rejected_configuration}; while
+ *            proving, why the last attempt was refused
+ * @param azureAdErrorCodes
+ *            Azure AD's AADSTS numbers behind {@code errorCode}, if any
+ * @param attempts
+ *            token requests made to prove the credential so far
+ * @param startedAt
+ *            when it started
+ * @param deadline
+ *            when proving gives up ({@code broker.rotation.proof-timeout} after the start)
+ * @param finishedAt
+ *            when it completed, failed or was cancelled
+ */
+public record RotationStatus(String id, String environment, Action action, State state, int fromVersion,
+        Integer restoreVersion, Integer version, String errorCode, List<Integer> azureAdErrorCodes, int attempts,
+        Instant startedAt, Instant deadline, Instant finishedAt) {
+
+    public RotationStatus {
+        azureAdErrorCodes = List.copyOf(azureAdErrorCodes);
+    }
+
+    /** The states of the HTTP contract. */
+    public enum State {
+
+        /** The new credential is being proved against Azure AD; the old one keeps serving. */
+        PROVING("proving"),
+        /** Proved and stored as {@link RotationStatus#version()}; the next tokens are minted with it. */
+        COMPLETED("completed"),
+        /** Not proved in time, refused by Azure AD, or not stored; nothing changed. */
+        FAILED("failed"),
+        /** Cancelled while proving; nothing changed. */
+        CANCELLED("cancelled");
+
+        private final String label;
+
+        State(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /** What a rotation stores; the audit action it is recorded under. */
+    public enum Action {
+
+        /** A new key (and possibly app or tenant). */
+        ROTATE("rotate", "credentials.rotate"),
+        /** A version stored before, stored again: a rollback. */
+        RESTORE("restore", "credentials.restore");
+
+        private final String label;
+        private final String auditAction;
+
+        Action(String label, String auditAction) {
+            this.label = label;
+            this.auditAction = auditAction;
+        }
+
+        public String label() {
+            return label;
+        }
+
+        public String auditAction() {
+            return auditAction;
+        }
+    }
+}

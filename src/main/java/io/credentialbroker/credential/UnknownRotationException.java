@@ -1,0 +1,19 @@
+package io.credentialbroker.credential;
+
+/**
+ * No rotation with this id exists for this environment on this replica: it never did, it ran on
+ * another replica, or it finished longer ago than {@code broker.rotation.retention}.
+ */
+public class UnknownRotationException extends RuntimeException {
+
+    private final String environment;
+
+    public UnknownRotationException(String environment) {
+        super("unknown rotation", null, false, false);
+        this.environment = environment;
+    }
+
+    public String environment() {
+        return environment;
+    }
+}
