@@ -9,6 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.environment.UnknownEnvironmentException;
+import io.credentialbroker.metrics.BrokerMetrics;
 import io.credentialbroker.token.AccessToken;
 import io.credentialbroker.token.TokenGrant;
 import io.credentialbroker.token.TokenService;
@@ -27,22 +28,33 @@ public class TokenIssuer {
     private final TokenService tokens;
     private final AuditLog audit;
     private final Clock clock;
+    private final BrokerMetrics metrics;
 
-    TokenIssuer(AccessPolicy access, TokenService tokens, AuditLog audit, Clock clock) {
+    TokenIssuer(AccessPolicy access, TokenService tokens, AuditLog audit, Clock clock, BrokerMetrics metrics) {
         this.access = access;
         this.tokens = tokens;
         this.audit = audit;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     public CompletionStage<TokenGrant> issue(Caller caller, String environment, String requestId) {
-        access.admitTokenRequest(caller, environment, requestId);
+        try {
+            access.admitTokenRequest(caller, environment, requestId);
+        } catch (AccessDeniedException e) {
+            metrics.tokenRequest(environment, "denied", "not_granted");
+            throw e;
+        } catch (RateLimitedException e) {
+            metrics.tokenRequest(environment, "throttled", "rate_limited");
+            throw e;
+        }
         try {
             return tokens.grant(environment).whenComplete((grant, error) -> {
                 if (error == null) {
                     AccessToken token = grant.token();
                     audit.record(new AuditEvent(clock.instant(), caller.name(), environment, ACTION, "granted",
                             token.credentialVersion(), null, null, token.fingerprint(), null, requestId));
+                    metrics.tokenRequest(environment, "granted", null);
                 } else {
                     Throwable cause = error instanceof CompletionException && error.getCause() != null
                             ? error.getCause()
@@ -52,11 +64,13 @@ public class TokenIssuer {
                             : "internal_error";
                     audit.record(new AuditEvent(clock.instant(), caller.name(), environment, ACTION, "failed", null,
                             null, null, null, code, requestId));
+                    metrics.tokenRequest(environment, "failed", code);
                 }
             });
         } catch (UnknownEnvironmentException e) {
             audit.record(new AuditEvent(clock.instant(), caller.name(), "(unknown)", ACTION, "failed", null, null,
                     null, null, "unknown_environment", requestId));
+            metrics.tokenRequest(environment, "failed", "unknown_environment");
             throw e;
         }
     }

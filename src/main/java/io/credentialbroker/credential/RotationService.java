@@ -81,6 +81,7 @@ public class RotationService {
     private final AuditLog audit;
     private final Clock clock;
     private final RotationPolicy policy;
+    private final CredentialObserver observer;
     private final ScheduledExecutorService executor;
 
     private final Object lock = new Object();
@@ -91,13 +92,14 @@ public class RotationService {
 
     @Inject
     RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
-            BrokerConfig config) {
-        this(store, minter, active, audit, clock, RotationPolicy.from(config.rotation()), newExecutor(THREADS));
+            BrokerConfig config, CredentialObserver observer) {
+        this(store, minter, active, audit, clock, RotationPolicy.from(config.rotation()), newExecutor(THREADS),
+                observer);
     }
 
     /** For tests and callers outside CDI; the service owns {@code executor} and shuts it down. */
     RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
-            RotationPolicy policy, ScheduledExecutorService executor) {
+            RotationPolicy policy, ScheduledExecutorService executor, CredentialObserver observer) {
         this.store = Objects.requireNonNull(store, "store");
         this.minter = Objects.requireNonNull(minter, "minter");
         this.active = Objects.requireNonNull(active, "active");
@@ -105,6 +107,7 @@ public class RotationService {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.executor = Objects.requireNonNull(executor, "executor");
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
     /**
@@ -457,6 +460,13 @@ public class RotationService {
 
     private void record(String caller, Environment environment, String action, String outcome, Integer fromVersion,
             Integer toVersion, String errorCode, List<Integer> azureAdErrorCodes) {
+        if (action.equals("credentials.rotate.cancel")) {
+            if (outcome.equals("succeeded")) {
+                observer.rotationFinished(environment.name(), "cancelled");
+            }
+        } else if (!outcome.equals("proving")) {
+            observer.rotationFinished(environment.name(), outcome);
+        }
         audit.record(new AuditEvent(clock.instant(), caller, environment.name(), action, outcome, null, fromVersion,
                 toVersion, null, errorCode, null, azureAdErrorCodes));
     }

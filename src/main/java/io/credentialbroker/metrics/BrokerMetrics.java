@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.token.MintResult;
@@ -24,7 +25,7 @@ import io.quarkus.runtime.StartupEvent;
  * or anything a request can choose.
  */
 @ApplicationScoped
-public class BrokerMetrics implements TokenCacheObserver {
+public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
 
     /** Label value for a request naming no configured environment. */
     public static final String UNKNOWN_ENVIRONMENT = "unknown";
@@ -92,13 +93,15 @@ public class BrokerMetrics implements TokenCacheObserver {
     }
 
     /** A call to Vault: {@code operation} read, write or metadata; {@code outcome} a stable reason. */
-    public void vaultRequest(String operation, String outcome) {
+    @Override
+    public void storeCalled(String operation, String outcome) {
         Counter.builder("broker_vault_requests_total").description("Vault requests by operation and outcome")
                 .tag("operation", operation).tag("outcome", outcome).register(registry).increment();
     }
 
-    /** A rotation ended: completed, failed, cancelled, conflict... */
-    public void rotation(String environment, String outcome) {
+    /** A rotation ended: succeeded, failed, rejected or cancelled. */
+    @Override
+    public void rotationFinished(String environment, String outcome) {
         Counter.builder("broker_rotations_total").description("Credential rotations by outcome")
                 .tag("environment", label(environment)).tag("outcome", outcome).register(registry).increment();
     }

@@ -42,6 +42,7 @@ public final class TokenCache {
     private final RetryPolicy retries;
     private final Clock clock;
     private final Executor executor;
+    private final TokenCacheObserver observer;
 
     private final Object lock = new Object();
     /** Guarded by {@link #lock}; non-null while a mint runs. */
@@ -58,7 +59,8 @@ public final class TokenCache {
     private volatile TokenFailure lastFailure;
 
     public TokenCache(Environment environment, CredentialStore credentials, TokenMinter minter,
-            TokenLifetimePolicy lifetimes, RetryPolicy retries, Clock clock, Executor executor) {
+            TokenLifetimePolicy lifetimes, RetryPolicy retries, Clock clock, Executor executor,
+            TokenCacheObserver observer) {
         this.environment = Objects.requireNonNull(environment, "environment");
         this.credentials = Objects.requireNonNull(credentials, "credentials");
         this.minter = Objects.requireNonNull(minter, "minter");
@@ -66,6 +68,7 @@ public final class TokenCache {
         this.retries = Objects.requireNonNull(retries, "retries");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.executor = Objects.requireNonNull(executor, "executor");
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
     public Environment environment() {
@@ -85,6 +88,7 @@ public final class TokenCache {
             if (current.isRefreshDue(now)) {
                 refreshIfDue();
             }
+            observer.servedFromCache(environment.name());
             return CompletableFuture.completedFuture(grantOf(current, now));
         }
         CompletableFuture<AccessToken> pending;
@@ -277,7 +281,10 @@ public final class TokenCache {
 
     private Attempt mintOnce(PartnerCredential current) {
         Instant sentAt = clock.instant();
-        return new Attempt(minter.mint(environment, current), sentAt);
+        long started = System.nanoTime(); // real time: the clock may be a test's
+        MintResult result = minter.mint(environment, current);
+        observer.azureAdAnswered(environment.name(), result, Duration.ofNanos(System.nanoTime() - started));
+        return new Attempt(result, sentAt);
     }
 
     private PartnerCredential readCredential() {

@@ -47,7 +47,7 @@ public class TokenService implements ActiveCredentials {
 
     @Inject
     TokenService(EnvironmentRegistry environments, CredentialStore credentials, TokenMinter minter,
-            BrokerConfig config, Clock clock) {
+            BrokerConfig config, Clock clock, TokenCacheObserver observer) {
         this.config = config.token();
         this.clock = clock;
         this.minting = Executors.newCachedThreadPool(daemonThreads("token-mint"));
@@ -57,7 +57,7 @@ public class TokenService implements ActiveCredentials {
         Map<String, TokenCache> built = new LinkedHashMap<>();
         for (Environment environment : environments.all()) {
             built.put(environment.name(),
-                    new TokenCache(environment, credentials, minter, lifetimes, retries, clock, minting));
+                    new TokenCache(environment, credentials, minter, lifetimes, retries, clock, minting, observer));
         }
         this.caches = Collections.unmodifiableMap(built);
     }

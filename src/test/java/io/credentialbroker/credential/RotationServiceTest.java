@@ -405,7 +405,7 @@ class RotationServiceTest {
                 audit.add(event);
             }
         }, clock, new RotationPolicy(PROOF_TIMEOUT, syncWindow, Duration.ofMillis(10), Duration.ofSeconds(30),
-                RETENTION), executor);
+                RETENTION), executor, CredentialObserver.NONE);
     }
 
     private void restartWithSyncWindow(Duration syncWindow) {

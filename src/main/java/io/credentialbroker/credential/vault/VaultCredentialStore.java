@@ -3,6 +3,7 @@ package io.credentialbroker.credential.vault;
 import static io.credentialbroker.credential.CredentialStoreException.Reason.UNAVAILABLE;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -17,13 +18,13 @@ import jakarta.inject.Inject;
 
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.credential.CredentialMetadata;
+import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Environment;
 import io.quarkus.arc.DefaultBean;
 import io.quarkus.vault.client.VaultClient;
-import io.quarkus.vault.client.common.VaultResponse;
 
 /**
  * The production {@link CredentialStore}: reads and writes each environment's credential in Vault
@@ -39,10 +40,11 @@ public class VaultCredentialStore implements CredentialStore {
     private final VaultClient vault;
     private final String mount;
     private final Duration timeout;
+    private final CredentialObserver observer;
 
     @Inject
-    VaultCredentialStore(VaultClient vault, BrokerConfig config) {
-        this(vault, config.vault().kvMount(), config.vault().timeout());
+    VaultCredentialStore(VaultClient vault, BrokerConfig config, CredentialObserver observer) {
+        this(vault, config.vault().kvMount(), config.vault().timeout(), observer);
     }
 
     /**
@@ -53,39 +55,57 @@ public class VaultCredentialStore implements CredentialStore {
      *            ({@code broker.vault.timeout})
      */
     VaultCredentialStore(VaultClient vault, String mount, Duration timeout) {
+        this(vault, mount, timeout, CredentialObserver.NONE);
+    }
+
+    VaultCredentialStore(VaultClient vault, String mount, Duration timeout, CredentialObserver observer) {
         this.vault = Objects.requireNonNull(vault, "vault");
         this.mount = Objects.requireNonNull(mount, "mount");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
     @Override
     public PartnerCredential read(Environment environment) {
         VaultRead read = new VaultRead(environment, mount);
-        return read.credentialFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed));
+        return observed("read", () -> read.credentialFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed)));
     }
 
     @Override
     public PartnerCredential read(Environment environment, int version) {
         VaultRead read = VaultRead.ofVersion(environment, mount, version);
-        return read.credentialFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version), read::failed));
+        return observed("read", () -> read.credentialFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version), read::failed)));
     }
 
     @Override
     public CredentialMetadata metadata(Environment environment) {
         VaultRead read = VaultRead.ofMetadata(environment, mount);
-        return read.metadataFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecretMetadata(environment.vaultPath()), read::failed));
+        return observed("metadata", () -> read.metadataFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecretMetadata(environment.vaultPath()), read::failed)));
     }
 
     @Override
     public PartnerCredential write(Environment environment, PartnerCredential candidate, int expectedVersion) {
         Objects.requireNonNull(candidate, "candidate");
         VaultWrite write = new VaultWrite(environment, mount, expectedVersion);
-        VaultResponse<Void> response = await(environment, "write", write.location(),
-                () -> vault.execute(write.request(candidate)), write::failed);
-        return write.storedFrom(response, candidate);
+        return observed("write", () -> write.storedFrom(await(environment, "write", write.location(),
+                () -> vault.execute(write.request(candidate)), write::failed), candidate));
+    }
+
+    private <T> T observed(String operation, Supplier<T> call) {
+        try {
+            T result = call.get();
+            observer.storeCalled(operation, "success");
+            return result;
+        } catch (CredentialStoreException e) {
+            observer.storeCalled(operation, e.reason().name().toLowerCase(Locale.ROOT));
+            throw e;
+        } catch (RuntimeException e) {
+            observer.storeCalled(operation, "error");
+            throw e;
+        }
     }
 
     /**
