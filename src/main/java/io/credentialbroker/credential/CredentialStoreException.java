@@ -45,6 +45,7 @@ public class CredentialStoreException extends RuntimeException {
 
     private final Reason reason;
     private final String environment;
+    private boolean retryable;
 
     public CredentialStoreException(Reason reason, String environment, String message, Throwable cause) {
         super(message, cause);
@@ -54,6 +55,20 @@ public class CredentialStoreException extends RuntimeException {
 
     public CredentialStoreException(Reason reason, String environment, String message) {
         this(reason, environment, message, null);
+    }
+
+    /**
+     * A failure the store answered with a status that says "try again shortly" (Vault: 412, 429, 5xx
+     * but 501): worth a bounded, jittered retry at once, unlike a timeout or a refusal.
+     */
+    public static CredentialStoreException retryable(String environment, String message) {
+        CredentialStoreException e = new CredentialStoreException(Reason.UNAVAILABLE, environment, message);
+        e.retryable = true;
+        return e;
+    }
+
+    public boolean isRetryable() {
+        return retryable;
     }
 
     public Reason reason() {

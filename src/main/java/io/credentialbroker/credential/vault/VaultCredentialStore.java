@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -42,6 +43,9 @@ public class VaultCredentialStore implements CredentialStore {
     private final Duration timeout;
     private final CredentialObserver observer;
 
+    private static final int READ_RETRIES = 2;
+    private static final Duration READ_RETRY_BACKOFF = Duration.ofMillis(100);
+
     @Inject
     VaultCredentialStore(VaultClient vault, BrokerConfig config, CredentialObserver observer) {
         this(vault, config.vault().kvMount(), config.vault().timeout(), observer);
@@ -68,22 +72,23 @@ public class VaultCredentialStore implements CredentialStore {
     @Override
     public PartnerCredential read(Environment environment) {
         VaultRead read = new VaultRead(environment, mount);
-        return observed("read", () -> read.credentialFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed)));
+        return observed("read", () -> retried(() -> read.credentialFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed))));
     }
 
     @Override
     public PartnerCredential read(Environment environment, int version) {
         VaultRead read = VaultRead.ofVersion(environment, mount, version);
-        return observed("read", () -> read.credentialFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version), read::failed)));
+        return observed("read", () -> retried(() -> read.credentialFrom(await(environment, "read", read.location(),
+                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version), read::failed))));
     }
 
     @Override
     public CredentialMetadata metadata(Environment environment) {
         VaultRead read = VaultRead.ofMetadata(environment, mount);
-        return observed("metadata", () -> read.metadataFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecretMetadata(environment.vaultPath()), read::failed)));
+        return observed("metadata", () -> retried(() -> read.metadataFrom(await(environment, "read",
+                read.location(), () -> vault.secrets().kv2(mount).readSecretMetadata(environment.vaultPath()),
+                read::failed))));
     }
 
     @Override
@@ -92,6 +97,31 @@ public class VaultCredentialStore implements CredentialStore {
         VaultWrite write = new VaultWrite(environment, mount, expectedVersion);
         return observed("write", () -> write.storedFrom(await(environment, "write", write.location(),
                 () -> vault.execute(write.request(candidate)), write::failed), candidate));
+    }
+
+    /**
+     * Reads only: Vault answering 412, 429 or 5xx (not 501) is tried again at most
+     * {@value #READ_RETRIES} times after jittered pauses (case 5). A 400, 403 or 404 is final, and so
+     * is a timeout, which has already spent its budget. Writes are never retried: a write whose answer
+     * was lost may have landed, and check-and-set would then refuse the retry.
+     */
+    private <T> T retried(Supplier<T> call) {
+        for (int retry = 1;; retry++) {
+            try {
+                return call.get();
+            } catch (CredentialStoreException e) {
+                if (!e.isRetryable() || retry > READ_RETRIES) {
+                    throw e;
+                }
+                long nominal = READ_RETRY_BACKOFF.toMillis() << (retry - 1);
+                try {
+                    Thread.sleep(nominal / 2 + ThreadLocalRandom.current().nextLong(nominal / 2 + 1));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private <T> T observed(String operation, Supplier<T> call) {

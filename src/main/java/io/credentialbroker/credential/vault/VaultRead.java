@@ -196,8 +196,8 @@ final class VaultRead {
                     + environment.name() + "' could not be parsed (" + detail + ")");
         }
         if (status == 412 || status == 429 || status >= 500 && status != 501) {
-            return exception(UNAVAILABLE, "Vault could not serve " + location + " for environment '"
-                    + environment.name() + "' (" + detail + ")");
+            return CredentialStoreException.retryable(environment.name(), "Vault could not serve " + location
+                    + " for environment '" + environment.name() + "' (" + detail + ")");
         }
         // 400, 405, 501...: the request itself is wrong for this Vault (a mount that is not KV v2, a
         // bad login role). Retrying cannot help; like a 403 it needs an operator.

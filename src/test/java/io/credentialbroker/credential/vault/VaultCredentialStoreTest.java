@@ -178,16 +178,27 @@ class VaultCredentialStoreTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("transientStatuses")
-    @DisplayName("5xx (not 501), 412 and 429 are unavailable; the caller owns retries (case 5)")
+    @DisplayName("5xx (not 501), 412 and 429 are retried twice, then unavailable (case 5)")
     void reportsTransientStatusesAsUnavailable(int status, String error) {
         vault.put(MOUNT, PATH, credential(secret));
-        vault.failNext(1, status, error);
+        vault.failNext(3, status, error);
 
         CredentialStoreException failure = readFails();
 
         assertThat(failure.reason()).isEqualTo(UNAVAILABLE);
         assertThat(failure.getMessage()).contains("status " + status);
-        assertThat(vault.count("GET", DATA_PATH)).as("the adapter itself does not retry").isEqualTo(1);
+        assertThat(vault.count("GET", DATA_PATH)).as("one read and two retries").isEqualTo(3);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("transientStatuses")
+    @DisplayName("a read that Vault fails once with 5xx (not 501), 412 or 429 succeeds on a jittered retry (case 5)")
+    void retriesATransientStatus(int status, String error) {
+        vault.put(MOUNT, PATH, credential(secret));
+        vault.failNext(1, status, error);
+
+        assertThat(store.read(SANDBOX).clientSecret().reveal()).isEqualTo(secret);
+        assertThat(vault.count("GET", DATA_PATH)).isEqualTo(2);
     }
 
     static Stream<Arguments> transientStatuses() {
@@ -208,6 +219,7 @@ class VaultCredentialStoreTest {
         assertThat(failure.reason()).isEqualTo(PERMISSION_DENIED);
         assertThat(failure.reason().isTransient()).isFalse();
         assertThat(failure.getMessage()).contains("status " + status).doesNotContain(error);
+        assertThat(vault.count("GET", DATA_PATH)).as("not retried").isEqualTo(1);
     }
 
     static Stream<Arguments> refusals() {
@@ -557,7 +569,7 @@ class VaultCredentialStoreTest {
                 VaultStandIn::seal,
                 standIn -> standIn.denyNext(1),
                 standIn -> standIn.rejectTokenNext(1),
-                standIn -> standIn.failNext(1, 500, "internal error: " + secret),
+                standIn -> standIn.failNext(3, 500, "internal error: " + secret),
                 standIn -> standIn.failNext(1, 400, secret),
                 standIn -> standIn.failNext(1, 404, secret),
                 standIn -> standIn.malformedJsonNext(1),
@@ -608,7 +620,7 @@ class VaultCredentialStoreTest {
     void quarkusVaultPrintsVaultsErrorTextAtTrace() {
         String marker = "upstream-text-" + UUID.randomUUID();
         vault.put(MOUNT, PATH, credential(secret));
-        vault.failNext(1, 502, marker);
+        vault.failNext(3, 502, marker);
 
         try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault.client.VaultClient")) {
             readFails();
