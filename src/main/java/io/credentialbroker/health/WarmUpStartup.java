@@ -23,6 +23,7 @@ import io.credentialbroker.token.TokenStatus;
  */
 @Startup
 @ApplicationScoped
+@io.quarkus.runtime.Startup // created with the application: the timeout counts from there
 public class WarmUpStartup implements HealthCheck {
 
     private final EnvironmentRegistry environments;

@@ -15,6 +15,10 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  * {@link InjectVaultStandIn}, and should {@link VaultStandIn#reset()} it between tests.
  *
  * <p>
+ * Init args shape the Vault a broker starts against: {@code start=sealed}, or
+ * {@code delay-first-reads=PT8S} (every request slow until the test resets the stand-in).
+ *
+ * <p>
  * With the init arg {@code auth=kubernetes} the broker logs in as a pod would instead: Kubernetes
  * auth with role {@link #KUBERNETES_ROLE} and a service-account token written to a file at start
  * (the path is in {@code quarkus.vault.authentication.kubernetes.jwt-token-path}).
@@ -25,17 +29,29 @@ public class VaultStandInResource implements QuarkusTestResourceLifecycleManager
 
     private VaultStandIn standIn;
     private boolean kubernetesAuth;
+    private boolean startSealed;
+    private java.time.Duration firstReadsDelay;
     private Path serviceAccountToken;
     private String serviceAccountJwt;
 
     @Override
     public void init(Map<String, String> initArgs) {
         kubernetesAuth = "kubernetes".equals(initArgs.get("auth"));
+        startSealed = "sealed".equals(initArgs.get("start"));
+        firstReadsDelay = initArgs.containsKey("delay-first-reads")
+                ? java.time.Duration.parse(initArgs.get("delay-first-reads"))
+                : null;
     }
 
     @Override
     public Map<String, String> start() {
         standIn = VaultStandIn.start();
+        if (startSealed) {
+            standIn.seal();
+        }
+        if (firstReadsDelay != null) {
+            standIn.delayNext(VaultStandIn.ALWAYS, firstReadsDelay);
+        }
         if (!kubernetesAuth) {
             return Map.of(
                     "quarkus.vault.url", standIn.url(),
