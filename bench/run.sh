@@ -19,6 +19,8 @@ HERD=1000
 HERD_ENVIRONMENTS=10
 BROKER_PORT=18181
 CEILING_PORT=18182
+OFF_PORT=18183
+ROUNDS=3
 # identical for both applications
 JVM_OPTS=(-Xmx512m -XX:+UseG1GC)
 
@@ -47,7 +49,7 @@ if ! command -v wrk >/dev/null 2>&1; then
     say "installing wrk"
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-for port in $BROKER_PORT $CEILING_PORT; do
+for port in $BROKER_PORT $CEILING_PORT $OFF_PORT; do
     port_free "$port" || fail "port $port on 127.0.0.1 is taken"
 done
 
@@ -159,41 +161,65 @@ errors() {
     echo $(($(field "$r" non2xx) + $(field "$r" connect) + $(field "$r" read) + $(field "$r" write) + $(field "$r" timeout)))
 }
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+# combine FILE: rounds of one app as one result: requests and errors summed, latency percentiles the
+# median of the rounds' (wrk's histograms cannot be merged from its summary)
+combine() {
+    awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2] } n = NR }
+        function med(k,   a, i, j, t) { for (i = 1; i <= n; i++) a[i] = v[k, i] + 0
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return a[int((n + 1) / 2)] }
+        function sum(k,   i, t) { t = 0; for (i = 1; i <= n; i++) t += v[k, i]; return t }
+        END { printf "requests=%d duration_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d p50=%d p99=%d p999=%d max=%d\n",
+            sum("requests"), sum("duration_us"), sum("non2xx"), sum("connect"), sum("read"), sum("write"), sum("timeout"),
+            med("p50"), med("p99"), med("p999"), med("max") }' "$1"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 token_url="http://127.0.0.1:$BROKER_PORT/v1/environments/env-001/token"
 ceiling_url="http://127.0.0.1:$CEILING_PORT/v1/environments/env-001/token"
+off_url="http://127.0.0.1:$OFF_PORT/v1/environments/env-001/token"
 
 # ------------------------------------------------------------------------------------ figure 1 (+5)
-say "figure 1: broker, verified-token cache on"
+# The three apps run side by side and take turns under wrk, in $ROUNDS rounds whose order rotates,
+# so that whatever else the machine does at the time weighs on each of them alike.
+say "figure 1: starting the broker (verified-token cache on), the broker (cache off) and the ceiling app"
 start_broker broker-cache-on "$(write_config broker-cache-on 1)"
+on_pid=$app_pid
 broker_ready_ms=$app_ready_ms
 broker_started_s=$(quarkus_started broker-cache-on)
-broker_rss_idle=$(rss_kb "$app_pid")
+broker_rss_idle=$(rss_kb "$on_pid")
 body_bytes=$(curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $BENCH_BEARER" "$token_url" | wc -c)
 [ "$body_bytes" -gt 100 ] || fail "the broker gave no token"
-wrk_run warmup-cache-on "$token_url" "$WRK_WARMUP_SECONDS" >/dev/null
-on=$(wrk_run cache-on "$token_url" "$WRK_SECONDS")
-broker_rss_load=$(rss_kb "$app_pid")
-stop_app
 
-say "figure 1: broker, verified-token cache off (every request's JWT signature verified)"
-start_broker broker-cache-off "$(write_config broker-cache-off 1 broker.auth.verified-token-cache.enabled=false)"
-wrk_run warmup-cache-off "$token_url" "$WRK_WARMUP_SECONDS" >/dev/null
-off=$(wrk_run cache-off "$token_url" "$WRK_SECONDS")
-stop_app
-
-say "figure 1: ceiling app (constant body of $body_bytes bytes, event loop)"
 start_app ceiling $CEILING_PORT "$ceiling_url" POST -Dquarkus.http.host=127.0.0.1 \
     -Dquarkus.http.port=$CEILING_PORT -Dceiling.body-bytes="$body_bytes" -jar "$here/ceiling/target/quarkus-app/quarkus-run.jar"
+ceiling_pid=$app_pid
 ceiling_ready_ms=$app_ready_ms
 ceiling_started_s=$(quarkus_started ceiling)
-ceiling_rss_idle=$(rss_kb "$app_pid")
+ceiling_rss_idle=$(rss_kb "$ceiling_pid")
 ceiling_body_bytes=$(curl -fsS --max-time 5 -X POST "$ceiling_url" | wc -c)
-wrk_run warmup-ceiling "$ceiling_url" "$WRK_WARMUP_SECONDS" >/dev/null
-ceiling=$(wrk_run ceiling "$ceiling_url" "$WRK_SECONDS")
-ceiling_rss_load=$(rss_kb "$app_pid")
-stop_app
+
+BROKER_PORT=$OFF_PORT start_broker broker-cache-off \
+    "$(BROKER_PORT=$OFF_PORT write_config broker-cache-off 1 broker.auth.verified-token-cache.enabled=false)"
+off_pid=$app_pid
+
+declare -A url_of=([on]="$token_url" [off]="$off_url" [ceiling]="$ceiling_url")
+for app in on off ceiling; do
+    wrk_run "warmup-$app" "${url_of[$app]}" "$WRK_WARMUP_SECONDS" >/dev/null
+done
+slice=$((WRK_SECONDS / ROUNDS))
+order=(ceiling on off)
+for round in $(seq 1 $ROUNDS); do
+    say "figure 1: round $round of $ROUNDS (${order[*]}, ${slice} s each)"
+    for app in "${order[@]}"; do
+        wrk_run "$app-$round" "${url_of[$app]}" "$slice" >>"$work/rounds-$app.txt"
+    done
+    order=("${order[@]:1}" "${order[0]}")
+done
+on=$(combine "$work/rounds-on.txt"); off=$(combine "$work/rounds-off.txt"); ceiling=$(combine "$work/rounds-ceiling.txt")
+broker_rss_load=$(rss_kb "$on_pid")
+ceiling_rss_load=$(rss_kb "$ceiling_pid")
+for app_pid in "$on_pid" "$off_pid" "$ceiling_pid"; do stop_app; done
 
 # ------------------------------------------------------------------------------------ figure 2
 say "figure 2: cold herd, $HERD concurrent first requests on each of $HERD_ENVIRONMENTS environments in turn"
@@ -300,7 +326,7 @@ $quick
 | memory | $(free -g | awk '/^Mem/ { print $2 }') GiB |
 | Java | $java_version |
 | Quarkus | 3.33.2 (broker and ceiling) |
-| wrk | $wrk_version, \`-t$WRK_THREADS -c$CONNECTIONS -d${WRK_SECONDS}s\` after a ${WRK_WARMUP_SECONDS} s warm-up, on the same 2 cores as the server |
+| wrk | $wrk_version, \`-t$WRK_THREADS -c$CONNECTIONS\`, on the same 2 cores as the server; figure 1: ${WRK_SECONDS} s per app after a ${WRK_WARMUP_SECONDS} s warm-up, in $ROUNDS rounds of ${slice} s taking turns |
 | JVM options | \`${JVM_OPTS[*]}\` for both apps |
 | run time | ${elapsed} s, builds included |
 | load average (1, 5, 15 min) | at start $load_at_start; at end $load_at_end (the bench itself keeps about 2 busy; more means other work shared the cores) |
@@ -313,6 +339,10 @@ the same request with a constant body of the broker's size ($ceiling_body_bytes 
 broker's $body_bytes) on the event loop.
 
 ## 1. Cache-hit token throughput and latency, 64 connections
+
+The three apps run side by side and take turns under wrk, $ROUNDS rounds of ${slice} s each in rotating
+order, so that other work on the machine weighs on each alike. Requests and errors are summed over
+the rounds; latencies are the median of the rounds' percentiles.
 
 | endpoint | req/s | p50 ms | p99 ms | p99.9 ms | errors |
 | --- | --- | --- | --- | --- | --- |
