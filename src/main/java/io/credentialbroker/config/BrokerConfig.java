@@ -66,6 +66,23 @@ public interface BrokerConfig {
         /** The claim that names the caller, e.g. {@code sub = system:serviceaccount:billing:api}. */
         @WithDefault("sub")
         String subjectClaim();
+
+        VerifiedTokenCacheConfig verifiedTokenCache();
+    }
+
+    /**
+     * Remembers callers' bearer tokens once verified, until their own expiry, so the signature is not
+     * checked again on every request (see {@code io.credentialbroker.access.VerifiedTokenCache}).
+     */
+    interface VerifiedTokenCacheConfig {
+
+        /** Verifying an RS256 signature costs several times more than serving a cached token. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Distinct bearer tokens remembered at once: a few per calling pod is plenty. */
+        @WithDefault("10000")
+        int maxEntries();
     }
 
     /** One grant: these callers may do these things in these environments. */

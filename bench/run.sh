@@ -1,0 +1,422 @@
+#!/usr/bin/env bash
+# The broker against the fastest endpoint of the same stack, on this machine, in one run (issue 7).
+# Builds both apps, starts the stand-ins (Azure AD, Vault, the callers' JWKS issuer) on loopback,
+# measures five figures and writes them to bench/RESULTS.md. Everything targets 127.0.0.1; every
+# load is bounded in time, every wait in time and count. About 8 minutes on 2 cores.
+#
+#   bench/run.sh                # the full run
+#   WRK_SECONDS=5 REFRESH_SECONDS=30 bench/run.sh   # a quick look (RESULTS.md says so)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+WRK_SECONDS="${WRK_SECONDS:-15}"
+# long enough for the JIT to finish the broker's hot path on 2 busy cores (5 s was not)
+WRK_WARMUP_SECONDS="${WRK_WARMUP_SECONDS:-15}"
+REFRESH_SECONDS="${REFRESH_SECONDS:-90}"
+CONNECTIONS=64
+WRK_THREADS=2
+HERD=1000
+HERD_ENVIRONMENTS=10
+BROKER_PORT=18181
+CEILING_PORT=18182
+OFF_PORT=18183
+ROUNDS=3
+# identical for both applications
+JVM_OPTS=(-Xmx512m -XX:+UseG1GC)
+
+work="$(mktemp -d /tmp/credential-broker-bench.XXXXXX)"
+started_at=$(date +%s)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+pids=()
+
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    # the brokers' logs hold one audit line per request: keep only what the report needs
+    [ "${bench_ok:-}" = 1 ] && rm -f "$work"/*.log
+}
+trap cleanup EXIT
+
+say() { printf '[bench %4ss] %s\n' "$(($(date +%s) - started_at))" "$*" >&2; }
+fail() { say "FAILED: $*"; exit 1; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ------------------------------------------------------------------------------------ tools, builds
+if ! command -v wrk >/dev/null 2>&1; then
+    say "installing wrk"
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+for port in $BROKER_PORT $CEILING_PORT $OFF_PORT; do
+    port_free "$port" || fail "port $port on 127.0.0.1 is taken"
+done
+
+say "building the broker (package, tests skipped: ./mvnw verify runs them)"
+(cd "$root" && ./mvnw -B -q package -DskipTests -DskipITs) >"$work/build-broker.txt" 2>&1 \
+    || { tail -30 "$work/build-broker.txt"; fail "broker build"; }
+say "building the ceiling app"
+(cd "$here/ceiling" && "$root/mvnw" -B -q package -DskipTests) >"$work/build-ceiling.txt" 2>&1 \
+    || { tail -30 "$work/build-ceiling.txt"; fail "ceiling build"; }
+mkdir -p "$work/tools"
+javac -d "$work/tools" "$here/tools/BenchTool.java"
+tool() { java -cp "$work/tools" BenchTool "$@"; }
+
+# ------------------------------------------------------------------------------------ stand-ins
+say "starting the stand-ins: Azure AD token endpoint, Vault KV v2, callers' JWKS issuer"
+java -cp "$work/tools" BenchTool serve "$work/standin.port" "$work/bearer" 900 >"$work/standins.txt" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/standin.port" ] && break; sleep 0.1; done
+[ -s "$work/standin.port" ] || fail "stand-ins did not start"
+SP="$(cat "$work/standin.port")"
+STANDIN="http://127.0.0.1:$SP"
+export BENCH_BEARER="$(cat "$work/bearer")"
+control() { curl -fsS --max-time 5 "$STANDIN/control/$1"; }
+azure_total() { control token-requests | awk '$1 == "total" { print $2 }'; }
+
+# ------------------------------------------------------------------------------------ apps
+# write_config NAME ENVIRONMENTS [extra properties...]: the broker's prod profile, pointed at the
+# stand-ins, with one grant for the bench's caller on every environment.
+write_config() {
+    local name="$1" count="$2"
+    shift 2
+    local file="$work/$name.properties"
+    {
+        echo "quarkus.http.host=127.0.0.1"
+        echo "quarkus.http.port=$BROKER_PORT"
+        echo "quarkus.oidc.auth-server-url=$STANDIN"
+        echo "quarkus.oidc.discovery-enabled=false"
+        echo "quarkus.oidc.jwks-path=/openid/v1/jwks"
+        echo "quarkus.oidc.token.issuer=https://bench-issuer.credential-broker.invalid"
+        echo "quarkus.vault.url=$STANDIN"
+        echo "quarkus.vault.authentication.client-token=fake-bench-vault-token"
+        echo "broker.grants.bench.callers=system:serviceaccount:bench:load"
+        echo "broker.grants.bench.environments=*"
+        echo "broker.grants.bench.permissions=token"
+        # one caller drives all the load: lift its per-caller limit (100/s by default)
+        echo "broker.rate-limit.token-requests-per-second=10000000"
+        echo "broker.rate-limit.token-burst=10000000"
+        for i in $(seq 1 "$count"); do
+            printf 'broker.environments.env-%03d.token-endpoint=%s/{domain}/oauth2/v2.0/token\n' "$i" "$STANDIN"
+        done
+        for extra in "$@"; do echo "$extra"; done
+    } >"$file"
+    echo "$file"
+}
+
+app_pid=""
+app_ready_ms=""
+# start_app NAME PORT READY_URL READY_METHOD java-args...: starts it, waits (at most 60 s) for READY_URL
+start_app() {
+    local name="$1" port="$2" url="$3" method="$4"
+    shift 4
+    local t0
+    t0=$(date +%s%N)
+    java "${JVM_OPTS[@]}" "$@" >"$work/$name.log" 2>&1 &
+    app_pid=$!
+    pids+=("$app_pid")
+    for _ in $(seq 1 3000); do
+        if curl -fsS -o /dev/null --max-time 1 -X "$method" -H "Authorization: Bearer $BENCH_BEARER" "$url" 2>/dev/null; then
+            app_ready_ms=$((($(date +%s%N) - t0) / 1000000))
+            return 0
+        fi
+        kill -0 "$app_pid" 2>/dev/null || { tail -30 "$work/$name.log"; fail "$name exited"; }
+        sleep 0.02
+    done
+    tail -30 "$work/$name.log"
+    fail "$name not ready within 60 s"
+}
+stop_app() {
+    kill "$app_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$app_pid" 2>/dev/null || true
+    wait "$app_pid" 2>/dev/null || true
+}
+# The configuration goes in as system properties. Not through quarkus.config.locations: with its
+# URL from such a file, quarkus-vault 4.7.0's client fails every read with a NullPointerException in
+# MutinyVertxClientFactory (seen here; system properties and environment variables work).
+start_broker() {
+    local name="$1" config="$2" props=()
+    while IFS= read -r line; do
+        [ -n "$line" ] && props+=("-D$line")
+    done <"$config"
+    start_app "$name" $BROKER_PORT "http://127.0.0.1:$BROKER_PORT/q/health/ready" GET \
+        "${props[@]}" -jar "$root/target/quarkus-app/quarkus-run.jar"
+}
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+quarkus_started() { sed -n 's/.* started in \([0-9.]*\)s.*/\1/p' "$work/$1.log" | head -1; }
+
+# wrk_run LABEL URL SECONDS: prints the RESULT line's fields as "key=value ..."
+wrk_run() {
+    local label="$1" url="$2" seconds="$3"
+    wrk -t$WRK_THREADS -c$CONNECTIONS -d"${seconds}s" --timeout 10s -s "$here/wrk/token.lua" "$url" \
+        >"$work/wrk-$label.txt" 2>&1 || true
+    grep '^RESULT' "$work/wrk-$label.txt" | sed 's/^RESULT //' || fail "wrk $label printed no result"
+}
+field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+rps() { awk -v r="$(field "$1" requests)" -v d="$(field "$1" duration_us)" 'BEGIN { printf "%.0f", r / (d / 1e6) }'; }
+errors() {
+    local r="$1"
+    echo $(($(field "$r" non2xx) + $(field "$r" connect) + $(field "$r" read) + $(field "$r" write) + $(field "$r" timeout)))
+}
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+# combine FILE: rounds of one app as one result: requests and errors summed, latency percentiles the
+# median of the rounds' (wrk's histograms cannot be merged from its summary)
+combine() {
+    awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2] } n = NR }
+        function med(k,   a, i, j, t) { for (i = 1; i <= n; i++) a[i] = v[k, i] + 0
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return a[int((n + 1) / 2)] }
+        function sum(k,   i, t) { t = 0; for (i = 1; i <= n; i++) t += v[k, i]; return t }
+        END { printf "requests=%d duration_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d p50=%d p99=%d p999=%d max=%d\n",
+            sum("requests"), sum("duration_us"), sum("non2xx"), sum("connect"), sum("read"), sum("write"), sum("timeout"),
+            med("p50"), med("p99"), med("p999"), med("max") }' "$1"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+token_url="http://127.0.0.1:$BROKER_PORT/v1/environments/env-001/token"
+ceiling_url="http://127.0.0.1:$CEILING_PORT/v1/environments/env-001/token"
+off_url="http://127.0.0.1:$OFF_PORT/v1/environments/env-001/token"
+
+# ------------------------------------------------------------------------------------ figure 1 (+5)
+# The three apps run side by side and take turns under wrk, in $ROUNDS rounds whose order rotates,
+# so that whatever else the machine does at the time weighs on each of them alike.
+say "figure 1: starting the broker (verified-token cache on), the broker (cache off) and the ceiling app"
+start_broker broker-cache-on "$(write_config broker-cache-on 1)"
+on_pid=$app_pid
+broker_ready_ms=$app_ready_ms
+broker_started_s=$(quarkus_started broker-cache-on)
+broker_rss_idle=$(rss_kb "$on_pid")
+body_bytes=$(curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $BENCH_BEARER" "$token_url" | wc -c)
+[ "$body_bytes" -gt 100 ] || fail "the broker gave no token"
+
+start_app ceiling $CEILING_PORT "$ceiling_url" POST -Dquarkus.http.host=127.0.0.1 \
+    -Dquarkus.http.port=$CEILING_PORT -Dceiling.body-bytes="$body_bytes" -jar "$here/ceiling/target/quarkus-app/quarkus-run.jar"
+ceiling_pid=$app_pid
+ceiling_ready_ms=$app_ready_ms
+ceiling_started_s=$(quarkus_started ceiling)
+ceiling_rss_idle=$(rss_kb "$ceiling_pid")
+ceiling_body_bytes=$(curl -fsS --max-time 5 -X POST "$ceiling_url" | wc -c)
+
+BROKER_PORT=$OFF_PORT start_broker broker-cache-off \
+    "$(BROKER_PORT=$OFF_PORT write_config broker-cache-off 1 broker.auth.verified-token-cache.enabled=false)"
+off_pid=$app_pid
+
+declare -A url_of=([on]="$token_url" [off]="$off_url" [ceiling]="$ceiling_url")
+for app in on off ceiling; do
+    wrk_run "warmup-$app" "${url_of[$app]}" "$WRK_WARMUP_SECONDS" >/dev/null
+done
+slice=$((WRK_SECONDS / ROUNDS))
+order=(ceiling on off)
+for round in $(seq 1 $ROUNDS); do
+    say "figure 1: round $round of $ROUNDS (${order[*]}, ${slice} s each)"
+    for app in "${order[@]}"; do
+        wrk_run "$app-$round" "${url_of[$app]}" "$slice" >>"$work/rounds-$app.txt"
+    done
+    order=("${order[@]:1}" "${order[0]}")
+done
+on=$(combine "$work/rounds-on.txt"); off=$(combine "$work/rounds-off.txt"); ceiling=$(combine "$work/rounds-ceiling.txt")
+broker_rss_load=$(rss_kb "$on_pid")
+ceiling_rss_load=$(rss_kb "$ceiling_pid")
+for app_pid in "$on_pid" "$off_pid" "$ceiling_pid"; do stop_app; done
+
+# ------------------------------------------------------------------------------------ figure 2
+say "figure 2: cold herd, $HERD concurrent first requests on each of $HERD_ENVIRONMENTS environments in turn"
+control reset >/dev/null
+control "token-delay?300" >/dev/null # Azure AD takes 300 ms: the herd arrives while the mint is in flight
+start_broker broker-herd "$(write_config broker-herd $HERD_ENVIRONMENTS broker.token.warm-up=false)"
+herd_before=$(azure_total)
+envs=()
+for i in $(seq 1 $HERD_ENVIRONMENTS); do envs+=("$(printf 'env-%03d' "$i")"); done
+tool herd "http://127.0.0.1:$BROKER_PORT" "$work/bearer" $HERD "${envs[@]}" >"$work/herd.txt"
+herd_requests=$(control token-requests)
+herd_total=$(($(azure_total) - herd_before))
+herd_ok=$(awk '$1 == "outcome" && $3 == "200" { s += $4 } END { print s + 0 }' "$work/herd.txt")
+herd_sent=$(awk '$1 == "requests" { print $2 }' "$work/herd.txt")
+herd_ms=$(awk '$1 == "requests" { print $4 }' "$work/herd.txt")
+herd_max_per_env=$(grep '^fake-env-' <<<"$herd_requests" | awk 'BEGIN { m = 0 } { if ($2 > m) m = $2 } END { print m }')
+herd_min_per_env=$(grep '^fake-env-' <<<"$herd_requests" | awk 'BEGIN { m = 1e9 } { if ($2 < m) m = $2 } END { print (m == 1e9 ? 0 : m) }')
+herd_envs_seen=$(grep -c '^fake-env-' <<<"$herd_requests" || true)
+stop_app
+control "token-delay?0" >/dev/null
+
+# ------------------------------------------------------------------------------------ figure 3
+say "figure 3: refresh under load: 30 s tokens, ${REFRESH_SECONDS} s of load, then as long without refreshes"
+control reset >/dev/null
+control "token-lifetime?30" >/dev/null
+# a 30 s token is servable for 30 - 5 - 1 = 24 s; its refresh starts 15 s before expiry (less jitter)
+start_broker broker-refresh "$(write_config broker-refresh 1 broker.token.min-remaining=5S \
+    broker.token.clock-skew=1S broker.token.refresh-before=15S broker.token.max-client-ttl=10S)"
+wrk_run warmup-refresh "$token_url" "$WRK_WARMUP_SECONDS" >/dev/null
+refresh_before=$(azure_total)
+refreshing=$(wrk_run refreshing "$token_url" "$REFRESH_SECONDS")
+refreshes=$(($(azure_total) - refresh_before))
+# from the next mint on, tokens live an hour: the same process then runs without refreshes
+control "token-lifetime?3599" >/dev/null
+for _ in $(seq 1 300); do
+    [ "$(($(azure_total) - refresh_before))" -gt "$refreshes" ] && break
+    sleep 0.1
+done
+sleep 1
+steady_before=$(azure_total)
+steady=$(wrk_run steady "$token_url" "$REFRESH_SECONDS")
+steady_refreshes=$(($(azure_total) - steady_before))
+stop_app
+
+# ------------------------------------------------------------------------------------ figure 4
+say "figure 4: 1, 10 and 100 environments: heap after GC, refresh schedule"
+declare -A heap schedule_out warmup_requests
+for n in 1 10 100; do
+    control reset >/dev/null
+    start_broker "broker-envs-$n" "$(write_config "broker-envs-$n" "$n")"
+    for _ in $(seq 1 300); do [ "$(azure_total)" -ge "$n" ] && break; sleep 0.1; done
+    # every environment served once through the API too, so its per-environment paths are warm
+    for i in $(seq 1 "$n"); do
+        curl -fsS -o /dev/null --max-time 5 -X POST -H "Authorization: Bearer $BENCH_BEARER" \
+            "http://127.0.0.1:$BROKER_PORT/v1/environments/$(printf 'env-%03d' "$i")/token"
+    done
+    warmup_requests[$n]=$(azure_total)
+    jcmd "$app_pid" GC.run >/dev/null
+    sleep 1
+    # the live-object histogram forces a full GC first; its total is the heap after GC
+    heap[$n]=$(jcmd "$app_pid" GC.class_histogram | awk '$1 == "Total" { print $3 }')
+    schedule_out[$n]=$(tool schedule "$work/broker-envs-$n.log" 3599)
+    stop_app
+done
+per_env_10=$(awk -v a="${heap[10]}" -v b="${heap[1]}" 'BEGIN { printf "%.1f", (a - b) / 9 / 1024 }')
+per_env_100=$(awk -v a="${heap[100]}" -v b="${heap[1]}" 'BEGIN { printf "%.1f", (a - b) / 99 / 1024 }')
+sched() { awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print }' <<<"${schedule_out[$1]}"; }
+
+# ------------------------------------------------------------------------------------ report
+elapsed=$(($(date +%s) - started_at))
+load_at_end=$(cut -d' ' -f1-3 /proc/loadavg)
+on_rps=$(rps "$on"); off_rps=$(rps "$off"); ceiling_rps=$(rps "$ceiling")
+thr_ratio=$(ratio "$on_rps" "$ceiling_rps")
+p99_ratio=$(ratio "$(field "$on" p99)" "$(field "$ceiling" p99)")
+p999_refresh_ratio=$(ratio "$(field "$refreshing" p999)" "$(field "$steady" p999)")
+refresh_errors=$(errors "$refreshing")
+met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=" ? v >= t : v <= t); print (ok ? "**met**" : "**not met**") }'; }
+herd_verdict=$([ "$herd_max_per_env" = 1 ] && [ "$herd_min_per_env" = 1 ] && [ "$herd_envs_seen" = "$HERD_ENVIRONMENTS" ] \
+    && echo "**met**" || echo "**not met**")
+refresh_err_verdict=$([ "$refresh_errors" = 0 ] && echo "**met**" || echo "**not met**")
+heap_verdict=$(met "$per_env_100" "<=" 50)
+quick=""
+if [ "$WRK_SECONDS" != 15 ] || [ "$REFRESH_SECONDS" != 90 ] || [ "$WRK_WARMUP_SECONDS" != 15 ]; then
+    quick="> **Shortened run** (WRK_SECONDS=$WRK_SECONDS, WRK_WARMUP_SECONDS=$WRK_WARMUP_SECONDS, REFRESH_SECONDS=$REFRESH_SECONDS): not the issue's settings."
+fi
+wrk_version=$( (wrk -v 2>&1 || true) | head -1 | awk '{ print $2 }')
+java_version=$(java -version 2>&1 | head -1 | sed 's/"//g')
+
+row() { # label result
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$(rps "$2")" "$(ms "$(field "$2" p50)")" \
+        "$(ms "$(field "$2" p99)")" "$(ms "$(field "$2" p999)")" "$(errors "$2")"
+}
+
+{
+    cat <<EOF
+# Benchmark results
+
+Written by \`bench/run.sh\` on $(date -u +%Y-%m-%dT%H:%M:%SZ). Every figure below comes from this one run.
+$quick
+
+| machine | |
+| --- | --- |
+| cores | $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')) |
+| memory | $(free -g | awk '/^Mem/ { print $2 }') GiB |
+| Java | $java_version |
+| Quarkus | 3.33.2 (broker and ceiling) |
+| wrk | $wrk_version, \`-t$WRK_THREADS -c$CONNECTIONS\`, on the same 2 cores as the server; figure 1: ${WRK_SECONDS} s per app after a ${WRK_WARMUP_SECONDS} s warm-up, in $ROUNDS rounds of ${slice} s taking turns |
+| JVM options | \`${JVM_OPTS[*]}\` for both apps |
+| run time | ${elapsed} s, builds included |
+| load average (1, 5, 15 min) | at start $load_at_start; at end $load_at_end (the bench itself keeps about 2 busy; more means other work shared the cores) |
+
+The broker runs its packaged jar in the \`prod\` profile: caller JWTs (RS256, 2048-bit key made at
+run time) verified by quarkus-oidc against a JWKS on loopback, grants, audit (one JSON line per
+request to stdout, written to a file), token cache, Vault and Azure AD stand-ins on loopback. One
+caller drives the load, so its rate limit is lifted. The ceiling app (\`bench/ceiling/\`) answers
+the same request with a constant body of the broker's size ($ceiling_body_bytes bytes against the
+broker's $body_bytes) on the event loop.
+
+## 1. Cache-hit token throughput and latency, 64 connections
+
+The three apps run side by side and take turns under wrk, $ROUNDS rounds of ${slice} s each in rotating
+order, so that other work on the machine weighs on each alike. Requests and errors are summed over
+the rounds; latencies are the median of the rounds' percentiles.
+
+| endpoint | req/s | p50 ms | p99 ms | p99.9 ms | errors |
+| --- | --- | --- | --- | --- | --- |
+$(row "ceiling app" "$ceiling")
+$(row "broker, verified-token cache on (default)" "$on")
+$(row "broker, verified-token cache off" "$off")
+
+- Throughput, broker / ceiling: **$thr_ratio** (target ≥ 0.8): $(met "$thr_ratio" ">=" 0.8).
+- p99, broker / ceiling: **$p99_ratio** (target ≤ 2): $(met "$p99_ratio" "<=" 2).
+- The verified-token cache: $(ratio "$on_rps" "$off_rps")× the throughput of verifying every request's
+  signature ($(ratio "$off_rps" "$ceiling_rps") of the ceiling without it).
+
+## 2. Cold herd
+
+$HERD concurrent first requests on each of $HERD_ENVIRONMENTS cold environments, one environment after
+the other ($herd_sent requests, warm-up off, Azure AD answering in 300 ms): $herd_ok answered 200, in
+$herd_ms ms in all.
+
+- Azure AD token requests: **$herd_total** in all, per environment min **$herd_min_per_env**, max
+  **$herd_max_per_env** ($herd_envs_seen environments asked) (target exactly 1 per environment): $herd_verdict.
+
+## 3. Refresh under load
+
+Azure AD issues 30 s tokens (\`min-remaining=5S\`, \`clock-skew=1S\`, \`refresh-before=15S\`,
+\`max-client-ttl=10S\`); ${REFRESH_SECONDS} s of load at 64 connections, then the same process for as long
+with hour-long tokens (no refresh).
+
+| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | Azure AD requests |
+| --- | --- | --- | --- | --- | --- | --- |
+$(row "30 s tokens, refreshing" "$refreshing" | sed "s/|\$/| $refreshes |/")
+$(row "no refresh" "$steady" | sed "s/|\$/| $steady_refreshes |/")
+
+- Errors during refreshes: **$refresh_errors** (target 0): $refresh_err_verdict.
+- p99.9 with refreshes / without: **$p999_refresh_ratio** (target ≤ 1.5): $(met "$p999_refresh_ratio" "<=" 1.5).
+
+## 4. Scale in environments
+
+Live heap after a full GC (\`jcmd GC.class_histogram\` total), each environment's token minted
+(Azure AD tokens of 3599 s) and served once.
+
+| environments | heap after GC | Azure AD requests at startup (warm-up) | refreshes per hour | refresh period s | next refreshes spread over | most refreshes due in any 10 s |
+| --- | --- | --- | --- | --- | --- | --- |
+EOF
+    for n in 1 10 100; do
+        printf '| %s | %s KiB | %s | %s | %s | %s s | %s |\n' "$n" "$((heap[$n] / 1024))" "${warmup_requests[$n]}" \
+            "$(sched $n requests_per_hour)" "$(sched $n refresh_period_s)" "$(sched $n next_refreshes_span_s)" \
+            "$(sched $n max_refreshes_in_any_10s)"
+    done
+    cat <<EOF
+
+- Heap per environment: **$per_env_100 KiB** from 1 to 100 environments ($per_env_10 KiB from 1 to 10)
+  (target ≤ 50 KB): $heap_verdict.
+- Azure AD requests per hour, from each environment's refresh schedule: one per environment per
+  refresh period (about 50 minutes of a 60-minute token). The warm-up mints every environment at
+  startup at once; from then on each refresh is moved earlier at random by up to 5 % of its period,
+  so refreshes that started together spread over minutes and drift further apart with every cycle.
+
+## 5. Startup and memory (JVM)
+
+| app | ready after | Quarkus "started in" | RSS idle | RSS after load |
+| --- | --- | --- | --- | --- |
+| broker | $broker_ready_ms ms (\`/q/health/ready\` UP) | ${broker_started_s} s | $((broker_rss_idle / 1024)) MiB | $((broker_rss_load / 1024)) MiB |
+| ceiling | $ceiling_ready_ms ms (first 200) | ${ceiling_started_s} s | $((ceiling_rss_idle / 1024)) MiB | $((ceiling_rss_load / 1024)) MiB |
+
+- Broker / ceiling: startup $(ratio "$broker_ready_ms" "$ceiling_ready_ms")×, RSS after load $(ratio "$broker_rss_load" "$ceiling_rss_load")×.
+EOF
+} >"$work/RESULTS.generated.md"
+
+# a hand-written section at the end of RESULTS.md (from the line "## Notes") is kept across runs
+if [ -f "$here/RESULTS.md" ] && grep -q '^## Notes' "$here/RESULTS.md"; then
+    { echo; sed -n '/^## Notes/,$p' "$here/RESULTS.md"; } >>"$work/RESULTS.generated.md"
+fi
+cp "$work/RESULTS.generated.md" "$here/RESULTS.md"
+cat "$here/RESULTS.md"
+bench_ok=1
+say "done in ${elapsed} s; written to bench/RESULTS.md (raw wrk output in $work)"

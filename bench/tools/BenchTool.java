@@ -1,0 +1,297 @@
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.security.interfaces.RSAPublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * The bench's helpers, one file run with the JDK's source launcher (no dependencies):
+ *
+ * <ul>
+ * <li>{@code serve PORT_FILE BEARER_FILE MAX_SECONDS}: on one loopback port, the stand-ins the broker
+ * talks to: Azure AD's token endpoint (counts requests per tenant, with their times), a Vault KV v2
+ * read, and a JWKS issuer for callers' JWTs, whose RSA key is made at start; writes a caller JWT to
+ * BEARER_FILE. Control under {@code /control/}. Stops by itself after MAX_SECONDS.</li>
+ * <li>{@code herd URL BEARER_FILE CONCURRENCY ENV...}: CONCURRENCY simultaneous first requests per
+ * environment, one environment after the other; prints the statuses.</li>
+ * <li>{@code schedule LOG LIFETIME_SECONDS}: reads the broker's "Minted a token" lines and prints
+ * the refresh schedule: Azure AD requests per hour and how they spread.</li>
+ * </ul>
+ * Everything is on 127.0.0.1; every credential and token is made up at run time and obviously fake.
+ */
+public final class BenchTool {
+
+    static final String ISSUER = "https://bench-issuer.credential-broker.invalid";
+    static final String CALLER = "system:serviceaccount:bench:load";
+    static final Pattern TOKEN_PATH = Pattern.compile("^/([^/]+)/oauth2/v2\\.0/token$");
+    static final Pattern VAULT_READ = Pattern.compile("^/v1/secret/data/partner-center/([a-z0-9-]+)$");
+
+    public static void main(String[] args) throws Exception {
+        switch (args.length == 0 ? "" : args[0]) {
+            case "serve" -> serve(Path.of(args[1]), Path.of(args[2]), Long.parseLong(args[3]));
+            case "herd" -> herd(args[1], Files.readString(Path.of(args[2])).trim(), Integer.parseInt(args[3]),
+                    List.of(args).subList(4, args.length));
+            case "schedule" -> schedule(Path.of(args[1]), Long.parseLong(args[2]));
+            default -> {
+                System.err.println("usage: serve PORT_FILE BEARER_FILE MAX_SECONDS | herd URL BEARER_FILE N ENV..."
+                        + " | schedule LOG LIFETIME_SECONDS");
+                System.exit(2);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- stand-ins
+
+    static final Map<String, AtomicInteger> TOKEN_REQUESTS = new ConcurrentHashMap<>();
+    static final ConcurrentLinkedQueue<String> TOKEN_LOG = new ConcurrentLinkedQueue<>();
+    static final AtomicLong LIFETIME_SECONDS = new AtomicLong(3599);
+    static final AtomicLong DELAY_MILLIS = new AtomicLong(0);
+    static final AtomicLong ISSUED = new AtomicLong();
+    static final AtomicLong VAULT_READS = new AtomicLong();
+
+    static void serve(Path portFile, Path bearerFile, long maxSeconds) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        KeyPair keys = generator.generateKeyPair();
+        String kid = UUID.randomUUID().toString();
+        String jwks = jwks((RSAPublicKey) keys.getPublic(), kid);
+
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+        ExecutorService pool = Executors.newFixedThreadPool(64);
+        server.setExecutor(pool);
+        server.createContext("/", exchange -> {
+            try {
+                route(exchange, jwks);
+            } catch (RuntimeException | InterruptedException e) {
+                respond(exchange, 500, "{\"error\":\"stand-in failure\"}");
+            } finally {
+                exchange.close();
+            }
+        });
+        server.start();
+        Files.writeString(bearerFile, callerJwt(keys, kid, Duration.ofHours(3)));
+        Files.writeString(portFile, Integer.toString(server.getAddress().getPort()));
+        // bounded: stops by itself even if the bench script dies
+        Thread.sleep(TimeUnit.SECONDS.toMillis(maxSeconds));
+        server.stop(0);
+        pool.shutdownNow();
+    }
+
+    static void route(HttpExchange exchange, String jwks) throws IOException, InterruptedException {
+        String path = exchange.getRequestURI().getPath();
+        String method = exchange.getRequestMethod();
+        try (InputStream in = exchange.getRequestBody()) {
+            in.readAllBytes();
+        }
+        Matcher token = TOKEN_PATH.matcher(path);
+        Matcher vault = VAULT_READ.matcher(path);
+        if (method.equals("POST") && token.matches()) {
+            String tenant = token.group(1);
+            TOKEN_REQUESTS.computeIfAbsent(tenant, ignored -> new AtomicInteger()).incrementAndGet();
+            TOKEN_LOG.add(System.currentTimeMillis() + " " + tenant);
+            long delay = DELAY_MILLIS.get();
+            if (delay > 0) {
+                Thread.sleep(delay);
+            }
+            long lifetime = LIFETIME_SECONDS.get();
+            // about as long as a real Partner Center access token (a JWT of ~1.3 kB), and plainly fake
+            String value = "fake-bench-token-" + ISSUED.incrementAndGet() + "-" + "x".repeat(1300);
+            respond(exchange, 200, "{\"token_type\":\"Bearer\",\"expires_in\":" + lifetime + ",\"ext_expires_in\":"
+                    + lifetime + ",\"access_token\":\"" + value + "\"}");
+        } else if (method.equals("GET") && vault.matches()) {
+            VAULT_READS.incrementAndGet();
+            String environment = vault.group(1);
+            String created = Instant.now().toString();
+            respond(exchange, 200, "{\"request_id\":\"" + UUID.randomUUID() + "\",\"lease_id\":\"\",\"renewable\":false,"
+                    + "\"lease_duration\":0,\"data\":{\"data\":{\"client_id\":\"00000000-0000-4000-8000-000000000000\","
+                    + "\"client_secret\":\"fake-bench-secret\",\"domain\":\"fake-" + environment
+                    + ".onmicrosoft.com\"},\"metadata\":{\"created_time\":\"" + created + "\",\"custom_metadata\":null,"
+                    + "\"deletion_time\":\"\",\"destroyed\":false,\"version\":1}},\"wrap_info\":null,\"warnings\":null,"
+                    + "\"auth\":null}");
+        } else if (path.equals("/v1/sys/health")) {
+            respond(exchange, 200, "{\"initialized\":true,\"sealed\":false,\"standby\":false}");
+        } else if (path.equals("/openid/v1/jwks")) {
+            respond(exchange, 200, jwks);
+        } else if (path.equals("/control/token-lifetime")) {
+            LIFETIME_SECONDS.set(Long.parseLong(query(exchange)));
+            respond(exchange, 200, "{}");
+        } else if (path.equals("/control/token-delay")) {
+            DELAY_MILLIS.set(Long.parseLong(query(exchange)));
+            respond(exchange, 200, "{}");
+        } else if (path.equals("/control/token-requests")) {
+            // one line per tenant: "tenant count"; the total first
+            StringBuilder out = new StringBuilder();
+            int total = TOKEN_REQUESTS.values().stream().mapToInt(AtomicInteger::get).sum();
+            out.append("total ").append(total).append('\n');
+            new TreeMap<>(TOKEN_REQUESTS).forEach((tenant, count) -> out.append(tenant).append(' ')
+                    .append(count.get()).append('\n'));
+            respond(exchange, 200, out.toString());
+        } else if (path.equals("/control/token-log")) {
+            respond(exchange, 200, String.join("\n", TOKEN_LOG) + "\n");
+        } else if (path.equals("/control/reset")) {
+            TOKEN_REQUESTS.clear();
+            TOKEN_LOG.clear();
+            respond(exchange, 200, "{}");
+        } else {
+            respond(exchange, 404, "{\"errors\":[]}");
+        }
+    }
+
+    static String query(HttpExchange exchange) {
+        return exchange.getRequestURI().getQuery();
+    }
+
+    static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    static String jwks(RSAPublicKey key, String kid) {
+        return "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\",\"kid\":\"" + kid + "\",\"n\":\""
+                + b64(unsigned(key.getModulus())) + "\",\"e\":\"" + b64(unsigned(key.getPublicExponent())) + "\"}]}";
+    }
+
+    static String callerJwt(KeyPair keys, String kid, Duration lifetime) throws Exception {
+        long now = Instant.now().getEpochSecond();
+        String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"" + kid + "\"}";
+        String claims = "{\"iss\":\"" + ISSUER + "\",\"aud\":[\"credential-broker\"],\"sub\":\"" + CALLER
+                + "\",\"iat\":" + now + ",\"nbf\":" + now + ",\"exp\":" + (now + lifetime.getSeconds())
+                + ",\"jti\":\"" + UUID.randomUUID() + "\"}";
+        String input = b64(header.getBytes(StandardCharsets.UTF_8)) + "." + b64(claims.getBytes(StandardCharsets.UTF_8));
+        Signature rs256 = Signature.getInstance("SHA256withRSA");
+        rs256.initSign(keys.getPrivate());
+        rs256.update(input.getBytes(StandardCharsets.US_ASCII));
+        return input + "." + b64(rs256.sign());
+    }
+
+    static byte[] unsigned(BigInteger value) {
+        byte[] bytes = value.toByteArray();
+        if (bytes.length > 1 && bytes[0] == 0) {
+            byte[] trimmed = new byte[bytes.length - 1];
+            System.arraycopy(bytes, 1, trimmed, 0, trimmed.length);
+            return trimmed;
+        }
+        return bytes;
+    }
+
+    static String b64(byte[] bytes) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    // ---------------------------------------------------------------- cold herd
+
+    static void herd(String baseUrl, String bearer, int concurrency, List<String> environments) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        HttpClient client = HttpClient.newBuilder().executor(pool).connectTimeout(Duration.ofSeconds(10)).build();
+        List<CompletableFuture<String>> all = new ArrayList<>();
+        long started = System.nanoTime();
+        // one environment after the other: each gets its herd while it is still cold
+        for (String environment : environments) {
+            List<CompletableFuture<String>> herd = new ArrayList<>();
+            for (int i = 0; i < concurrency; i++) {
+                HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/v1/environments/" + environment
+                        + "/token")).timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + bearer)
+                        .POST(HttpRequest.BodyPublishers.noBody()).build();
+                herd.add(client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                        .thenApply(response -> environment + " " + response.statusCode())
+                        .exceptionally(error -> environment + " error:" + error.getClass().getSimpleName()));
+            }
+            CompletableFuture.allOf(herd.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            all.addAll(herd);
+        }
+        Map<String, Integer> outcomes = new TreeMap<>();
+        for (CompletableFuture<String> one : all) {
+            outcomes.merge(one.get(), 1, Integer::sum);
+        }
+        System.out.printf("requests %d in %d ms%n", all.size(), (System.nanoTime() - started) / 1_000_000);
+        outcomes.forEach((outcome, count) -> System.out.println("outcome " + outcome + " " + count));
+        pool.shutdownNow();
+    }
+
+    // ---------------------------------------------------------------- refresh schedule
+
+    static final Pattern MINTED = Pattern.compile(
+            "Minted a token for environment '([a-z0-9-]+)'.* expires (\\S+), refresh from (\\S+)$");
+
+    /**
+     * For each environment's last minted token: when its refresh falls due, and how long after its
+     * mint. Prints requests per hour (each environment refreshes once per period) and the spread of
+     * the next refreshes: the span they cover and the most that fall in any 10 s window.
+     */
+    static void schedule(Path log, long lifetimeSeconds) throws IOException {
+        Map<String, Instant[]> last = new TreeMap<>();
+        for (String line : Files.readAllLines(log)) {
+            Matcher minted = MINTED.matcher(line.strip());
+            if (minted.find()) {
+                last.put(minted.group(1),
+                        new Instant[]{Instant.parse(minted.group(2)), Instant.parse(minted.group(3))});
+            }
+        }
+        if (last.isEmpty()) {
+            System.out.println("environments 0");
+            return;
+        }
+        double perHour = 0;
+        List<Long> due = new ArrayList<>();
+        double minPeriod = Double.MAX_VALUE;
+        double maxPeriod = 0;
+        for (Instant[] times : last.values()) {
+            Instant mintedAt = times[0].minusSeconds(lifetimeSeconds);
+            double period = Duration.between(mintedAt, times[1]).toMillis() / 1000.0;
+            perHour += 3600.0 / period;
+            minPeriod = Math.min(minPeriod, period);
+            maxPeriod = Math.max(maxPeriod, period);
+            due.add(times[1].toEpochMilli());
+        }
+        due.sort(Long::compare);
+        int densest = 0;
+        for (int i = 0, j = 0; i < due.size(); i++) {
+            while (due.get(i) - due.get(j) >= 10_000) {
+                j++;
+            }
+            densest = Math.max(densest, i - j + 1);
+        }
+        System.out.printf("environments %d%n", last.size());
+        System.out.printf("requests_per_hour %.1f%n", perHour);
+        System.out.printf("refresh_period_s min %.1f max %.1f%n", minPeriod, maxPeriod);
+        System.out.printf("next_refreshes_span_s %.1f%n", (due.get(due.size() - 1) - due.get(0)) / 1000.0);
+        System.out.printf("max_refreshes_in_any_10s %d%n", densest);
+    }
+}
