@@ -23,12 +23,12 @@ import io.quarkus.test.junit.TestProfile;
 
 /** Vault answers the warm-up slowly: the startup probe waits, but only for a bounded time. */
 @QuarkusTest
-@TestProfile(SlowVaultStartupTest.BoundedStartup.class)
+@TestProfile(SlowVaultWarmUpTest.BoundedStartup.class)
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(value = VaultStandInResource.class,
         initArgs = @ResourceArg(name = "delay-first-reads", value = "PT20S"))
-class SlowVaultStartupTest {
+class SlowVaultWarmUpTest {
 
     public static class BoundedStartup implements QuarkusTestProfile {
 

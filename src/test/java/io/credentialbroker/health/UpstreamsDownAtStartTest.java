@@ -28,11 +28,11 @@ import io.quarkus.test.junit.TestProfile;
 
 /** A broker that starts while Vault is sealed and Azure AD is down: alive, started, not ready. */
 @QuarkusTest
-@TestProfile(OutageAtStartupTest.WarmUp.class)
+@TestProfile(UpstreamsDownAtStartTest.WarmUp.class)
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(value = VaultStandInResource.class, initArgs = @ResourceArg(name = "start", value = "sealed"))
-class OutageAtStartupTest {
+class UpstreamsDownAtStartTest {
 
     public static class WarmUp implements QuarkusTestProfile {
 
