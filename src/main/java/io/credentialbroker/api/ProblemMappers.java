@@ -161,7 +161,8 @@ public class ProblemMappers {
                                     + VAULT_RETRY_AFTER_SECONDS + " s.",
                             environment, code, VAULT_RETRY_AFTER_SECONDS))
                     .build();
-            case PERMISSION_DENIED -> problem(new Problem(Problem.type("vault-unavailable"), "Vault unavailable", 503,
+            case PERMISSION_DENIED -> problem(new Problem(Problem.type("vault-refused"), "Vault refused the broker",
+                    503,
                     "Vault refused the broker's request; this request changed nothing. Ops: check the broker's Vault"
                             + " policy and role.",
                     environment, code, null));
