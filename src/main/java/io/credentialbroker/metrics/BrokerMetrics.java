@@ -13,6 +13,7 @@ import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.token.MintResult;
 import io.credentialbroker.token.TokenCacheObserver;
 import io.credentialbroker.token.TokenService;
+import io.credentialbroker.token.TokenStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +34,7 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
     private final MeterRegistry registry;
     private final EnvironmentRegistry environments;
     private final Map<String, Counter> cacheHits = new ConcurrentHashMap<>();
+    private final Map<String, Counter> tokenRequests = new ConcurrentHashMap<>();
 
     BrokerMetrics(MeterRegistry registry, EnvironmentRegistry environments) {
         this.registry = registry;
@@ -51,7 +53,7 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
                     .description("Vault version of the credential in use (NaN before the first load)")
                     .tag("environment", name).register(registry);
             Gauge.builder("broker_token_servable", tokens,
-                    service -> service.status(name).state().label().equals("unavailable") ? 0 : 1)
+                    service -> service.status(name).state() == TokenStatus.State.UNAVAILABLE ? 0 : 1)
                     .description("1 while the environment has a token that may be handed out")
                     .tag("environment", name).register(registry);
         }
@@ -61,9 +63,14 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
      * A token request answered: {@code granted}, {@code denied}, {@code throttled} or {@code failed}.
      */
     public void tokenRequest(String environment, String outcome, String errorCode) {
-        Counter.builder("broker_token_requests_total").description("Token requests by outcome")
-                .tag("environment", label(environment)).tag("outcome", outcome)
-                .tag("error_code", errorCode == null ? "none" : errorCode).register(registry).increment();
+        // every token request passes here: one map look-up, no meter builder, once a series exists
+        String label = label(environment);
+        String code = errorCode == null ? "none" : errorCode;
+        tokenRequests.computeIfAbsent(label + '\u0000' + outcome + '\u0000' + code,
+                key -> Counter.builder("broker_token_requests_total").description("Token requests by outcome")
+                        .tag("environment", label).tag("outcome", outcome).tag("error_code", code)
+                        .register(registry))
+                .increment();
     }
 
     @Override

@@ -86,7 +86,7 @@ public final class TokenCache {
         AccessToken current = token;
         if (current != null && lifetimes.isServable(current, now)) {
             if (current.isRefreshDue(now)) {
-                refreshIfDue();
+                refreshIfDue(false);
             }
             observer.servedFromCache(environment.name());
             return CompletableFuture.completedFuture(grantOf(current, now));
@@ -128,10 +128,6 @@ public final class TokenCache {
                 startFlight();
             }
         }
-    }
-
-    private void refreshIfDue() {
-        refreshIfDue(false);
     }
 
     public TokenStatus status() {

@@ -1,6 +1,7 @@
 package io.credentialbroker.token;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -91,7 +92,7 @@ public class TokenService implements ActiveCredentials {
     }
 
     /** The time the caches go by. */
-    public java.time.Instant now() {
+    public Instant now() {
         return clock.instant();
     }
 
