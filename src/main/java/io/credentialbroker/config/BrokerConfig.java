@@ -196,6 +196,14 @@ public interface BrokerConfig {
         @WithDefault("true")
         boolean warmUp();
 
+        /**
+         * How many environments warm up at once: a pod serving many environments spreads its first Vault
+         * reads and Azure AD requests instead of sending them all in the same instant. A caller asking for
+         * an environment still waiting its turn gets its token minted at once, as without warm-up.
+         */
+        @WithDefault("4")
+        int warmUpConcurrency();
+
         AzureAdConfig azureAd();
     }
 

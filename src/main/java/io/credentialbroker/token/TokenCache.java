@@ -130,6 +130,21 @@ public final class TokenCache {
         }
     }
 
+    /**
+     * Mints the first token unless one is cached, being minted or Azure AD is to be left alone;
+     * completes, well or badly, when that mint has ended.
+     */
+    public CompletableFuture<Void> warmUp() {
+        CompletableFuture<AccessToken> pending;
+        synchronized (lock) {
+            if (token != null || clock.instant().isBefore(quietUntil)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            pending = flight == null ? startFlight() : flight;
+        }
+        return pending.handle((minted, error) -> null);
+    }
+
     public TokenStatus status() {
         Instant now = clock.instant();
         AccessToken current = token;

@@ -4,9 +4,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +25,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.config.InvalidConfigurationException;
 import io.credentialbroker.credential.ActiveCredentials;
 import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.PartnerCredential;
@@ -45,11 +49,16 @@ public class TokenService implements ActiveCredentials {
     private final ExecutorService minting;
     private final ScheduledExecutorService checking;
     private final Clock clock;
+    private volatile boolean warmedUp;
 
     @Inject
     TokenService(EnvironmentRegistry environments, CredentialStore credentials, TokenMinter minter,
             BrokerConfig config, Clock clock, TokenCacheObserver observer) {
         this.config = config.token();
+        if (this.config.warmUpConcurrency() < 1) {
+            throw new InvalidConfigurationException(List.of("broker.token.warm-up-concurrency must be at least 1, was "
+                    + this.config.warmUpConcurrency()));
+        }
         this.clock = clock;
         this.minting = Executors.newCachedThreadPool(daemonThreads("token-mint"));
         this.checking = Executors.newSingleThreadScheduledExecutor(daemonThreads("token-refresh-check"));
@@ -71,10 +80,42 @@ public class TokenService implements ActiveCredentials {
                     environment.tokenEndpoint("tenant").getHost());
         }
         if (config.warmUp()) {
-            caches.values().forEach(cache -> cache.refreshIfDue(true));
+            warmUp();
         }
         long every = config.checkInterval().toMillis();
         checking.scheduleWithFixedDelay(this::refreshDueTokens, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Warms the caches {@code warm-up-concurrency} at a time, each lane taking the next environment
+     * when its last one's mint has ended. Until all have had their turn, the periodic check leaves the
+     * environments without a token alone; it then retries any whose warm-up failed.
+     */
+    private void warmUp() {
+        Queue<TokenCache> waiting = new ConcurrentLinkedQueue<>(caches.values());
+        int lanes = Math.min(config.warmUpConcurrency(), waiting.size());
+        AtomicInteger running = new AtomicInteger(lanes);
+        LOG.infof("Warming up %d environments, %d at a time", waiting.size(), lanes);
+        for (int lane = 0; lane < lanes; lane++) {
+            warmNext(waiting, running);
+        }
+        if (lanes == 0) {
+            warmedUp = true; // no environment configured
+        }
+    }
+
+    private void warmNext(Queue<TokenCache> waiting, AtomicInteger running) {
+        for (TokenCache next = waiting.poll(); next != null; next = waiting.poll()) {
+            CompletableFuture<Void> warming = next.warmUp();
+            if (!warming.isDone()) {
+                warming.whenComplete((ignored, error) -> warmNext(waiting, running));
+                return;
+            }
+        }
+        if (running.decrementAndGet() == 0) {
+            warmedUp = true;
+            LOG.info("Every environment has had its warm-up");
+        }
     }
 
     /**
@@ -125,7 +166,7 @@ public class TokenService implements ActiveCredentials {
     private void refreshDueTokens() {
         for (TokenCache cache : caches.values()) {
             try {
-                cache.refreshIfDue(config.warmUp());
+                cache.refreshIfDue(config.warmUp() && warmedUp);
             } catch (RuntimeException e) {
                 // one environment's trouble must not stop the others' refreshes
                 LOG.errorf("Checking environment '%s''s token failed: %s", cache.environment().name(),

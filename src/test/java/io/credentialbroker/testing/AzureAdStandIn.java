@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -55,6 +56,16 @@ public final class AzureAdStandIn {
             if (!hold.arrivals.tryAcquire(count, 10, TimeUnit.SECONDS)) {
                 throw new AssertionError("fewer than " + count + " token requests arrived within 10 s");
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Whether one more request arrives to be held within {@code wait}; consumes it if so. */
+    public boolean anotherHeldWithin(Duration wait) {
+        try {
+            return hold.arrivals.tryAcquire(1, wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);

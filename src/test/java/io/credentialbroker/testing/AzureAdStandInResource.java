@@ -6,6 +6,8 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.util.Map;
 
+import com.github.tomakehurst.wiremock.client.WireMock;
+
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
@@ -22,11 +24,25 @@ public class AzureAdStandInResource implements QuarkusTestResourceLifecycleManag
     }
 
     private AzureAdStandIn azureAd;
+    private boolean holdTokens;
+
+    /**
+     * {@code tokens=held}: from the start, before the application asks, every tenant's token request is
+     * answered with an hour-long token only once the test calls {@link AzureAdStandIn#release()}.
+     */
+    @Override
+    public void init(Map<String, String> initArgs) {
+        holdTokens = "held".equals(initArgs.get("tokens"));
+    }
 
     @Override
     public Map<String, String> start() {
         azureAd = new AzureAdStandIn();
         azureAd.start();
+        if (holdTokens) {
+            azureAd.stub(WireMock.post(WireMock.urlPathMatching("/[^/]+/oauth2/v2\\.0/token"))
+                    .willReturn(AzureAdStandIn.held(AzureAdStandIn.issued(AzureAdStandIn.newToken("held"), 3599))));
+        }
         String endpoint = azureAd.tokenEndpointTemplate();
         return Map.of("broker.environments.sandbox.token-endpoint", endpoint,
                 "broker.environments.primary.token-endpoint", endpoint,

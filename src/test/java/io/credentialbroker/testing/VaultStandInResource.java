@@ -11,12 +11,13 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Runs one {@link VaultStandIn} for a Quarkus test and points quarkus-vault at it with a client
- * token generated for the run; seeds nothing. Tests reach the stand-in through a field annotated
- * {@link InjectVaultStandIn}, and should {@link VaultStandIn#reset()} it between tests.
+ * token generated for the run; seeds nothing unless told. Tests reach the stand-in through a field
+ * annotated {@link InjectVaultStandIn}, and should {@link VaultStandIn#reset()} it between tests.
  *
  * <p>
- * Init args shape the Vault a broker starts against: {@code start=sealed}, or
- * {@code delay-first-reads=PT8S} (every request slow until the test resets the stand-in).
+ * Init args shape the Vault a broker starts against: {@code start=sealed},
+ * {@code delay-first-reads=PT8S} (every request slow until the test resets the stand-in), or
+ * {@code start=seeded} (the {@link Fixtures} credentials stored before the broker starts).
  *
  * <p>
  * With the init arg {@code auth=kubernetes} the broker logs in as a pod would instead: Kubernetes
@@ -30,6 +31,7 @@ public class VaultStandInResource implements QuarkusTestResourceLifecycleManager
     private VaultStandIn standIn;
     private boolean kubernetesAuth;
     private boolean startSealed;
+    private boolean startSeeded;
     private java.time.Duration firstReadsDelay;
     private Path serviceAccountToken;
     private String serviceAccountJwt;
@@ -38,6 +40,7 @@ public class VaultStandInResource implements QuarkusTestResourceLifecycleManager
     public void init(Map<String, String> initArgs) {
         kubernetesAuth = "kubernetes".equals(initArgs.get("auth"));
         startSealed = "sealed".equals(initArgs.get("start"));
+        startSeeded = "seeded".equals(initArgs.get("start"));
         firstReadsDelay = initArgs.containsKey("delay-first-reads")
                 ? java.time.Duration.parse(initArgs.get("delay-first-reads"))
                 : null;
@@ -48,6 +51,9 @@ public class VaultStandInResource implements QuarkusTestResourceLifecycleManager
         standIn = VaultStandIn.start();
         if (startSealed) {
             standIn.seal();
+        }
+        if (startSeeded) {
+            Fixtures.seed(standIn);
         }
         if (firstReadsDelay != null) {
             standIn.delayNext(VaultStandIn.ALWAYS, firstReadsDelay);
