@@ -7,8 +7,10 @@
 #   - every rendered document and every deploy/ document against the Kubernetes schemas
 #   - the security rules: securityContext, the three probes, one projected token, no secrets
 #   - drift: each overlay equals the chart rendered with the overlay's values.yaml
+#   - boot: the packaged broker, given exactly the ConfigMap file and environment the chart renders,
+#     logs in to a Vault stand-in with Kubernetes auth and serves a token (builds the jar if missing)
 #   - deploy/vault/seed-credentials.sh keeps secrets out of command lines
-# Needs bash, Node.js with npm and unzip (or a JDK's jar). Installs its pinned tools once into
+# Needs bash, Node.js (18 or later) with npm, a JDK 17 and unzip (or the JDK's jar). Installs its pinned tools once into
 # deploy/tools/node_modules and deploy/tools/bin (both git-ignored); nothing is downloaded after that.
 set -euo pipefail
 
@@ -154,6 +156,107 @@ for overlay in "${overlays[@]}"; do
         fail "deploy/$overlay differs from the chart (lines above: chart value | deploy value)"
     fi
 done
+
+# ---- boot ----------------------------------------------------------------------------------------
+# The chart is only right if the broker reads its output as meant: render a release whose Vault and
+# callers' issuer are stand-ins on loopback, lay out the broker container's ConfigMap files and
+# environment as its pod would see them, start the packaged jar with exactly that, and ask it for a
+# token. Only the Azure AD token endpoint and the issuer's key URL (https only, by the chart's
+# schema) are pointed at the stand-ins on the command line.
+step "boot: the packaged broker, configured as the chart renders it, logs in to Vault and serves a token"
+jar="$root/target/quarkus-app/quarkus-run.jar"
+boot_pids=()
+# http METHOD URL [BEARER]: prints the body; fails unless 2xx (Node's fetch: CI has Node, maybe no curl)
+http() {
+    node -e 'const [method, url, bearer] = process.argv.slice(1);
+        fetch(url, { method, headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, signal: AbortSignal.timeout(10000) })
+            .then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); })
+            .catch(() => process.exit(2));' "$@"
+}
+boot() {
+    if [ ! -f "$jar" ]; then
+        echo "   no $jar yet: building it (./mvnw package -DskipTests)"
+        (cd "$root" && ./mvnw -B -q package -DskipTests -DskipITs) >"$out/build.log" 2>&1 ||
+            { tail -30 "$out/build.log"; return 1; }
+    fi
+    mkdir -p "$out/standin"
+    javac -d "$out/standin" "$root/bench/tools/BenchTool.java" || return 1
+    java -cp "$out/standin" BenchTool serve "$out/standin.port" "$out/bearer" 180 >"$out/standin.log" 2>&1 &
+    boot_pids+=($!)
+    for _ in $(seq 1 100); do [ -s "$out/standin.port" ] && break; sleep 0.1; done
+    [ -s "$out/standin.port" ] || { echo "   the stand-ins did not start"; return 1; }
+    local standin port=""
+    standin="http://127.0.0.1:$(cat "$out/standin.port")"
+    for candidate in $(seq 18190 18199); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null || { port=$candidate; break; }
+    done
+    [ -n "$port" ] || { echo "   no free port in 18190-18199"; return 1; }
+    cat >"$out/boot-values.yaml" <<VALUES
+containerPort: $port
+vault:
+  address: $standin
+  kubernetesAuth:
+    role: credential-broker-boot
+environments:
+  sandbox:
+    cloud: public
+auth:
+  issuer: https://bench-issuer.credential-broker.invalid
+  jwksUrl: https://bench-issuer.credential-broker.invalid/openid/v1/jwks
+grants:
+  boot:
+    callers: [system:serviceaccount:bench:load]
+    environments: [sandbox]
+    permissions: [token]
+extraConfig:
+  broker.token.warm-up-concurrency: 2
+  quarkus.vault.read-timeout: 4S
+VALUES
+    "$helm" template credential-broker "$chart" -n credential-broker -f "$out/boot-values.yaml" >"$out/boot.yaml" ||
+        return 1
+    local pod="$out/pod" vars=()
+    check pod-config "$out/boot.yaml" "$pod" >"$out/boot.env" || return 1
+    mapfile -t vars <"$out/boot.env"
+    # the kubelet's part: the projected service-account token for Vault
+    local identity="$pod/var/run/secrets/credential-broker"
+    mkdir -p "$identity"
+    echo "fake-projected-service-account-token-$RANDOM$RANDOM" >"$identity/vault-token"
+    env -i "PATH=$PATH" "${vars[@]}" java -Xmx256m -Dquarkus.http.host=127.0.0.1 \
+        "-Dbroker.environments.sandbox.token-endpoint=$standin/{domain}/oauth2/v2.0/token" \
+        "-Dquarkus.oidc.jwks-path=$standin/openid/v1/jwks" -jar "$jar" >"$out/broker.log" 2>&1 &
+    local broker_pid=$!
+    boot_pids+=("$broker_pid")
+    local broker="http://127.0.0.1:$port" ready="" deadline=$((SECONDS + 60))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        if http GET "$broker/q/health/ready" >/dev/null 2>&1; then
+            ready=1
+            break
+        fi
+        kill -0 "$broker_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$ready" ] || { echo "   the broker did not become ready within 60 s"; grep -v SRHCK01001 "$out/broker.log" | tail -20; return 1; }
+    local answer
+    answer=$(http POST "$broker/v1/environments/sandbox/token" "$(cat "$out/bearer")" || true)
+    if ! grep -q '"environment":"sandbox"' <<<"$answer" || ! grep -q '"access_token":"fake-bench-token-' <<<"$answer"; then
+        echo "   no token: ${answer:0:300}"
+        grep -v SRHCK01001 "$out/broker.log" | tail -20
+        return 1
+    fi
+    if ! http GET "$standin/control/vault-logins" | grep -qx "kubernetes credential-broker-boot"; then
+        echo "   the broker did not log in to Vault with Kubernetes auth as role credential-broker-boot"
+        return 1
+    fi
+    echo "   started with $(grep -c . "$out/boot.env") environment variables and" \
+        "$(grep -c '^[a-z]' "$pod/etc/credential-broker/application.properties") properties from the render"
+}
+if boot; then
+    ok "the broker logged in to Vault (Kubernetes auth, role credential-broker-boot) and served a sandbox token"
+else
+    fail "boot with the chart's configuration"
+fi
+for pid in "${boot_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+wait 2>/dev/null || true
 
 # ---- Vault scripts -------------------------------------------------------------------------------
 step "deploy/vault scripts"

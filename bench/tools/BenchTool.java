@@ -43,7 +43,8 @@ import com.sun.net.httpserver.HttpServer;
  * <ul>
  * <li>{@code serve PORT_FILE BEARER_FILE MAX_SECONDS}: on one loopback port, the stand-ins the broker
  * talks to: Azure AD's token endpoint (counts requests per tenant, with their times), a Vault KV v2
- * read, and a JWKS issuer for callers' JWTs, whose RSA key is made at start; writes a caller JWT to
+ * read behind Vault's token check, with Kubernetes auth login (any role; the logins are listed under
+ * {@code /control/vault-logins}), and a JWKS issuer for callers' JWTs, whose RSA key is made at start; writes a caller JWT to
  * BEARER_FILE. Control under {@code /control/}. Stops by itself after MAX_SECONDS.</li>
  * <li>{@code herd URL BEARER_FILE CONCURRENCY ENV...}: CONCURRENCY simultaneous first requests per
  * environment, one environment after the other; prints the statuses.</li>
@@ -58,6 +59,11 @@ public final class BenchTool {
     static final String CALLER = "system:serviceaccount:bench:load";
     static final Pattern TOKEN_PATH = Pattern.compile("^/([^/]+)/oauth2/v2\\.0/token$");
     static final Pattern VAULT_READ = Pattern.compile("^/v1/secret/data/partner-center/([a-z0-9-]+)$");
+    static final Pattern VAULT_LOGIN = Pattern.compile("^/v1/auth/(.+)/login$");
+    static final Pattern JSON_ROLE = Pattern.compile("\"role\"\\s*:\\s*\"([^\"]*)\"");
+    static final Pattern JSON_JWT = Pattern.compile("\"jwt\"\\s*:\\s*\"([^\"]+)\"");
+    /** The Vault token the bench's brokers are configured with; Kubernetes logins get others. */
+    static final String BENCH_VAULT_TOKEN = "fake-bench-vault-token";
 
     public static void main(String[] args) throws Exception {
         switch (args.length == 0 ? "" : args[0]) {
@@ -81,6 +87,10 @@ public final class BenchTool {
     static final AtomicLong DELAY_MILLIS = new AtomicLong(0);
     static final AtomicLong ISSUED = new AtomicLong();
     static final AtomicLong VAULT_READS = new AtomicLong();
+    static final ConcurrentLinkedQueue<String> VAULT_LOGINS = new ConcurrentLinkedQueue<>();
+    static final Map<String, Boolean> VAULT_TOKENS = new ConcurrentHashMap<>(Map.of(BENCH_VAULT_TOKEN, true));
+    static final AtomicInteger IN_FLIGHT = new AtomicInteger();
+    static final AtomicInteger MAX_IN_FLIGHT = new AtomicInteger();
 
     static void serve(Path portFile, Path bearerFile, long maxSeconds) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
@@ -113,24 +123,49 @@ public final class BenchTool {
     static void route(HttpExchange exchange, String jwks) throws IOException, InterruptedException {
         String path = exchange.getRequestURI().getPath();
         String method = exchange.getRequestMethod();
+        String body;
         try (InputStream in = exchange.getRequestBody()) {
-            in.readAllBytes();
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Matcher token = TOKEN_PATH.matcher(path);
         Matcher vault = VAULT_READ.matcher(path);
+        Matcher login = VAULT_LOGIN.matcher(path);
+        String vaultToken = exchange.getRequestHeaders().getFirst("X-Vault-Token");
         if (method.equals("POST") && token.matches()) {
             String tenant = token.group(1);
             TOKEN_REQUESTS.computeIfAbsent(tenant, ignored -> new AtomicInteger()).incrementAndGet();
             TOKEN_LOG.add(System.currentTimeMillis() + " " + tenant);
-            long delay = DELAY_MILLIS.get();
-            if (delay > 0) {
-                Thread.sleep(delay);
+            MAX_IN_FLIGHT.accumulateAndGet(IN_FLIGHT.incrementAndGet(), Math::max);
+            try {
+                long delay = DELAY_MILLIS.get();
+                if (delay > 0) {
+                    Thread.sleep(delay);
+                }
+            } finally {
+                IN_FLIGHT.decrementAndGet();
             }
             long lifetime = LIFETIME_SECONDS.get();
             // about as long as a real Partner Center access token (a JWT of ~1.3 kB), and plainly fake
             String value = "fake-bench-token-" + ISSUED.incrementAndGet() + "-" + "x".repeat(1300);
             respond(exchange, 200, "{\"token_type\":\"Bearer\",\"expires_in\":" + lifetime + ",\"ext_expires_in\":"
                     + lifetime + ",\"access_token\":\"" + value + "\"}");
+        } else if (method.equals("POST") && login.matches()) {
+            // Kubernetes auth: any role with a service-account JWT gets a token; the log says which
+            Matcher role = JSON_ROLE.matcher(body);
+            if (!role.find() || role.group(1).isEmpty() || !JSON_JWT.matcher(body).find()) {
+                respond(exchange, 400, "{\"errors\":[\"missing role or jwt\"]}");
+                return;
+            }
+            String issued = "fake-login-vault-token-" + UUID.randomUUID();
+            VAULT_TOKENS.put(issued, true);
+            VAULT_LOGINS.add(login.group(1) + " " + role.group(1));
+            respond(exchange, 200, "{\"auth\":{\"client_token\":\"" + issued + "\",\"accessor\":\"" + UUID.randomUUID()
+                    + "\",\"policies\":[\"default\"],\"token_policies\":[\"default\"],\"metadata\":{\"role\":\""
+                    + role.group(1) + "\"},\"lease_duration\":3600,\"renewable\":true,\"entity_id\":\"\","
+                    + "\"token_type\":\"service\",\"orphan\":true,\"num_uses\":0}}");
+        } else if (path.startsWith("/v1/") && !path.equals("/v1/sys/health")
+                && (vaultToken == null || !VAULT_TOKENS.containsKey(vaultToken))) {
+            respond(exchange, 403, "{\"errors\":[\"permission denied\"]}");
         } else if (method.equals("GET") && vault.matches()) {
             VAULT_READS.incrementAndGet();
             String environment = vault.group(1);
@@ -152,18 +187,23 @@ public final class BenchTool {
             DELAY_MILLIS.set(Long.parseLong(query(exchange)));
             respond(exchange, 200, "{}");
         } else if (path.equals("/control/token-requests")) {
-            // one line per tenant: "tenant count"; the total first
+            // one line per tenant: "tenant count"; the total and the most answered at once first
             StringBuilder out = new StringBuilder();
             int total = TOKEN_REQUESTS.values().stream().mapToInt(AtomicInteger::get).sum();
             out.append("total ").append(total).append('\n');
+            out.append("max_in_flight ").append(MAX_IN_FLIGHT.get()).append('\n');
             new TreeMap<>(TOKEN_REQUESTS).forEach((tenant, count) -> out.append(tenant).append(' ')
                     .append(count.get()).append('\n'));
             respond(exchange, 200, out.toString());
+        } else if (path.equals("/control/vault-logins")) {
+            // one line per Kubernetes login: "mount role"
+            respond(exchange, 200, String.join("\n", VAULT_LOGINS) + "\n");
         } else if (path.equals("/control/token-log")) {
             respond(exchange, 200, String.join("\n", TOKEN_LOG) + "\n");
         } else if (path.equals("/control/reset")) {
             TOKEN_REQUESTS.clear();
             TOKEN_LOG.clear();
+            MAX_IN_FLIGHT.set(IN_FLIGHT.get());
             respond(exchange, 200, "{}");
         } else {
             respond(exchange, 404, "{\"errors\":[]}");
@@ -248,7 +288,7 @@ public final class BenchTool {
     // ---------------------------------------------------------------- refresh schedule
 
     static final Pattern MINTED = Pattern.compile(
-            "Minted a token for environment '([a-z0-9-]+)'.* expires (\\S+), refresh from (\\S+)$");
+            "Minted a token for environment '([a-z0-9-]+)'.* expires ([^\\s\",]+), refresh from ([^\\s\",]+)");
 
     /**
      * For each environment's last minted token: when its refresh falls due, and how long after its

@@ -1,4 +1,4 @@
-// Offline checks of Kubernetes manifests for deploy/check.sh. Three commands:
+// Offline checks of Kubernetes manifests for deploy/check.sh. The commands:
 //
 //   validate FILE...          every document against the Kubernetes schemas (kubernetes-models,
 //                             and the Prometheus Operator's for ServiceMonitor)
@@ -11,13 +11,18 @@
 //   values-doc VALUES.yaml README.md
 //                             every value in the chart's values.yaml has a row (itself or a parent)
 //                             in the README's parameters table
+//   pod-config RENDER.yaml ROOT
+//                             lays out the broker container's configuration as its pod would see
+//                             it, below ROOT: each ConfigMap volume's files at ROOT + its mount path;
+//                             prints the container's environment, one NAME=VALUE per line, with
+//                             values that are paths into a volume moved below ROOT too
 //   drift CHART.yaml KUSTOMIZE.yaml
 //                             the chart's rendering and an overlay's kustomize build describe the
 //                             same objects, after normalising what legitimately differs
 //
 // Exits 1 with one line per problem.
 
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import yaml from "js-yaml";
 
@@ -296,6 +301,43 @@ function valuesDoc(valuesFile, readmeFile) {
     .map((path) => `${readmeFile}: no row in the parameters table for ${path}`);
 }
 
+// ---- pod-config -------------------------------------------------------------------------------
+
+function podConfig(docs, root) {
+  const find = (kind, name) => docs.find(({ doc }) => doc.kind === kind && (!name || doc.metadata?.name === name));
+  const deployment = find("Deployment");
+  if (!deployment) return { problems: ["no Deployment rendered"] };
+  const pod = podSpecOf(deployment.doc);
+  const container = pod.containers.find((c) => c.name === "broker");
+  if (!container) return { problems: ["no container named broker"] };
+  const problems = [];
+  const mounts = container.volumeMounts ?? [];
+  for (const mount of mounts) {
+    const volume = (pod.volumes ?? []).find((v) => v.name === mount.name);
+    if (!volume?.configMap) continue;
+    const configMap = find("ConfigMap", volume.configMap.name);
+    if (!configMap) {
+      problems.push(`ConfigMap ${volume.configMap.name} is mounted but not rendered`);
+      continue;
+    }
+    mkdirSync(root + mount.mountPath, { recursive: true });
+    for (const [file, text] of Object.entries(configMap.doc.data ?? {})) {
+      writeFileSync(`${root}${mount.mountPath}/${file}`, text);
+    }
+  }
+  const lines = [];
+  for (const { name, value, valueFrom } of container.env ?? []) {
+    if (valueFrom) {
+      problems.push(`env ${name} comes from elsewhere (valueFrom): not laid out`);
+      continue;
+    }
+    const inVolume = mounts.some((m) => String(value).startsWith(`${m.mountPath}/`));
+    if (String(value).includes("\n")) problems.push(`env ${name} has a line break`);
+    lines.push(`${name}=${inVolume ? root + value : value}`);
+  }
+  return { problems, lines };
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 const [command, ...files] = process.argv.slice(2);
@@ -306,10 +348,16 @@ if (command === "validate") {
   problems = policy(files.flatMap(load));
 } else if (command === "values-doc" && files.length === 2) {
   problems = valuesDoc(files[0], files[1]);
+} else if (command === "pod-config" && files.length === 2) {
+  const laidOut = podConfig(load(files[0]), files[1]);
+  problems = laidOut.problems;
+  if (problems.length === 0) console.log(laidOut.lines.join("\n"));
 } else if (command === "drift" && files.length === 2) {
   problems = drift(load(files[0]), load(files[1]));
 } else {
-  console.error("usage: check-manifests.mjs validate FILE... | policy FILE... | values-doc VALUES README | drift CHART KUSTOMIZE");
+  console.error(
+    "usage: check-manifests.mjs validate FILE... | policy FILE... | values-doc VALUES README | pod-config RENDER ROOT | drift CHART KUSTOMIZE",
+  );
   process.exit(2);
 }
 for (const p of problems) console.error(`  ${p}`);

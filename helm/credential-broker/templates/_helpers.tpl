@@ -54,10 +54,43 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "credential-broker.identityDir" -}}/var/run/secrets/credential-broker{{- end }}
 {{- define "credential-broker.configDir" -}}/etc/credential-broker{{- end }}
 
+{{/*
+The Vault client's settings, as container environment variables. quarkus-vault 4.7.0 builds its
+client from the configuration sources it can see while Quarkus is still assembling them: system
+properties, environment variables and application.properties files in the usual places, but not a
+file named by QUARKUS_CONFIG_LOCATIONS. Any quarkus.vault.* key of extraConfig goes here too.
+*/}}
+{{- define "credential-broker.vaultClientEnv" -}}
+{{- $identity := include "credential-broker.identityDir" . -}}
+- name: QUARKUS_VAULT_URL
+  value: {{ .Values.vault.address | quote }}
+# Kubernetes auth with the projected service-account token (audience {{ .Values.vault.kubernetesAuth.audience }})
+- name: QUARKUS_VAULT_AUTHENTICATION_KUBERNETES_ROLE
+  value: {{ .Values.vault.kubernetesAuth.role | quote }}
+- name: QUARKUS_VAULT_AUTHENTICATION_KUBERNETES_AUTH_MOUNT_PATH
+  value: {{ .Values.vault.kubernetesAuth.mountPath | quote }}
+- name: QUARKUS_VAULT_AUTHENTICATION_KUBERNETES_JWT_TOKEN_PATH
+  value: {{ $identity }}/vault-token
+# no service-account token is automounted, so there is no service-account CA file to read
+- name: QUARKUS_VAULT_TLS_USE_KUBERNETES_CA_CERT
+  value: "false"
+{{- if .Values.vault.caCertificate.configMap }}
+- name: QUARKUS_VAULT_TLS_CA_CERT
+  value: {{ $identity }}/vault-ca.crt
+{{- end }}
+{{- range $key, $value := .Values.extraConfig }}
+{{- if hasPrefix "quarkus.vault." $key }}
+- name: {{ regexReplaceAll "[^A-Za-z0-9]" $key "_" | upper }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* The required values, checked once, with messages that say what to set. */}}
 {{- define "credential-broker.validate" -}}
 {{- $_ := required "vault.address is required: Vault's URL, e.g. https://vault.vault.svc:8200" .Values.vault.address }}
 {{- $_ := required "vault.kubernetesAuth.role is required: the Vault Kubernetes auth role bound to this ServiceAccount (deploy/vault/setup-kubernetes-auth.sh)" .Values.vault.kubernetesAuth.role }}
+{{- $_ := required "auth.issuer is required: your cluster's service-account issuer, which signs the callers' tokens (kubectl get --raw /.well-known/openid-configuration prints it)" .Values.auth.issuer }}
 {{- if not .Values.environments }}
 {{- fail "environments is required: configure at least one, e.g. --set environments.sandbox.cloud=public" }}
 {{- end }}
