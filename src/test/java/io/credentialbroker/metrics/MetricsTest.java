@@ -8,6 +8,7 @@ import static io.credentialbroker.testing.Fixtures.PRIMARY;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -88,6 +89,25 @@ class MetricsTest {
         assertThat(metrics).contains("broker_azure_ad_request_duration_seconds_bucket")
                 .doesNotContain(token, bearer, SANDBOX.clientSecret(), PRIMARY.clientSecret(), vault.rootToken(),
                         SANDBOX.domain(), "must never repeat");
+    }
+
+    @Test
+    @DisplayName("case 3: Vault refuses by policy (403 permission denied): a stable code to callers, and the config-error series moves")
+    void countsVaultPermissionDenials() {
+        CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
+        clock.moveToNewDay();
+        Fixtures.seed(vault);
+        double deniedBefore = value(metrics(), "broker_vault_requests_total", "operation=\"read\"",
+                "outcome=\"permission_denied\"");
+        vault.denyNext(1);
+
+        // lab: no other test here mints for it, so its credential was never read and is read now
+        given().post("/v1/environments/lab/token").then().statusCode(503)
+                .body("code", equalTo("vault_permission_denied"));
+
+        assertThat(value(metrics(), "broker_vault_requests_total", "operation=\"read\"",
+                "outcome=\"permission_denied\"")).isEqualTo(deniedBefore + 1);
+        assertThat(vault.count("GET", Fixtures.dataPath(Fixtures.LAB))).as("no retry of a refusal").isEqualTo(1);
     }
 
     private static String metrics() {

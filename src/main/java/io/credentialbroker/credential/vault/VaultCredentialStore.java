@@ -2,6 +2,7 @@ package io.credentialbroker.credential.vault;
 
 import static io.credentialbroker.credential.CredentialStoreException.Reason.UNAVAILABLE;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -42,13 +43,15 @@ public class VaultCredentialStore implements CredentialStore {
     private final String mount;
     private final Duration timeout;
     private final CredentialObserver observer;
+    private final LoginBackoff logins;
 
     private static final int READ_RETRIES = 2;
     private static final Duration READ_RETRY_BACKOFF = Duration.ofMillis(100);
 
     @Inject
-    VaultCredentialStore(VaultClient vault, BrokerConfig config, CredentialObserver observer) {
-        this(vault, config.vault().kvMount(), config.vault().timeout(), observer);
+    VaultCredentialStore(VaultClient vault, BrokerConfig config, CredentialObserver observer, Clock clock) {
+        this(vault, config.vault().kvMount(), config.vault().timeout(), observer,
+                new LoginBackoff(clock, () -> ThreadLocalRandom.current().nextDouble()));
     }
 
     /**
@@ -59,14 +62,16 @@ public class VaultCredentialStore implements CredentialStore {
      *            ({@code broker.vault.timeout})
      */
     VaultCredentialStore(VaultClient vault, String mount, Duration timeout) {
-        this(vault, mount, timeout, CredentialObserver.NONE);
+        this(vault, mount, timeout, CredentialObserver.NONE, new LoginBackoff(Clock.systemUTC(), () -> 1.0));
     }
 
-    VaultCredentialStore(VaultClient vault, String mount, Duration timeout, CredentialObserver observer) {
+    VaultCredentialStore(VaultClient vault, String mount, Duration timeout, CredentialObserver observer,
+            LoginBackoff logins) {
         this.vault = Objects.requireNonNull(vault, "vault");
         this.mount = Objects.requireNonNull(mount, "mount");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.observer = Objects.requireNonNull(observer, "observer");
+        this.logins = Objects.requireNonNull(logins, "logins");
     }
 
     @Override
@@ -144,22 +149,25 @@ public class VaultCredentialStore implements CredentialStore {
      */
     private <T> T await(Environment environment, String verb, String location, Supplier<CompletionStage<T>> call,
             Function<Throwable, ? extends RuntimeException> failed) {
+        logins.check(environment.name());
         CompletableFuture<T> pending;
         try {
             pending = call.get().toCompletableFuture();
         } catch (RuntimeException e) {
             // A token provider may fail before any request is sent.
-            throw failed.apply(e);
+            throw loginFailed(e, failed.apply(e));
         }
         try {
-            return pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            T answer = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            logins.succeeded();
+            return answer;
         } catch (TimeoutException e) {
             pending.cancel(true);
             throw new CredentialStoreException(UNAVAILABLE, environment.name(),
                     "Vault did not answer the " + verb + " of " + location + " for environment '" + environment.name()
                             + "' within " + timeout);
         } catch (ExecutionException e) {
-            throw failed.apply(e.getCause());
+            throw loginFailed(e.getCause(), failed.apply(e.getCause()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pending.cancel(true);
@@ -167,6 +175,17 @@ public class VaultCredentialStore implements CredentialStore {
                     "interrupted during the " + verb + " of " + location + " for environment '" + environment.name()
                             + "'");
         }
+    }
+
+    /**
+     * Starts or lengthens the pause before the next login when {@code cause} is a failed login (case
+     * 7).
+     */
+    private RuntimeException loginFailed(Throwable cause, RuntimeException failure) {
+        if (LoginBackoff.isLoginFailure(cause)) {
+            logins.failed(failure instanceof CredentialStoreException store ? store.reason() : UNAVAILABLE);
+        }
+        return failure;
     }
 
     @Override

@@ -44,11 +44,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 import io.credentialbroker.credential.ClientSecret;
 import io.credentialbroker.credential.CredentialMetadata;
 import io.credentialbroker.credential.CredentialMetadata.VersionMetadata;
+import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.CredentialVersionConflictException;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
+import io.credentialbroker.testing.TestClock;
 import io.credentialbroker.testing.VaultStandIn;
 import io.quarkus.vault.client.VaultClient;
 import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2UpdateSecretOptions;
@@ -64,6 +66,7 @@ class VaultCredentialStoreTest {
     private static final String MOUNT = "secret";
     private static final String PATH = "partner-center/sandbox";
     private static final String DATA_PATH = "/v1/secret/data/partner-center/sandbox";
+    private static final String LOGIN_PATH = "/v1/auth/kubernetes/login";
     private static final String CLIENT_ID = "00000000-0000-0000-0000-00000000a11d";
     private static final String DOMAIN = "fake-sandbox.onmicrosoft.com";
     private static final Duration TIMEOUT = Duration.ofMillis(500);
@@ -560,6 +563,86 @@ class VaultCredentialStoreTest {
         assertThat(failure.reason()).isEqualTo(PERMISSION_DENIED);
         assertThat(vault.count("POST", "/v1/auth/kubernetes/login")).isEqualTo(2);
         assertThat(vault.count("GET", DATA_PATH)).as(vault.requests().toString()).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName("Kubernetes auth: failing logins back off from 1 s, doubling up to 5 min; a good login ends it (case 7)")
+    void backsOffFailingLogins(@TempDir Path dir) throws IOException {
+        vault.put(MOUNT, PATH, credential(secret));
+        VaultClient client = kubernetesClient(dir);
+        // the role no longer accepts this pod's service account: every login answers 403
+        vault.acceptKubernetesLogin("credential-broker", "fake-another-service-account-jwt");
+        TestClock clock = new TestClock();
+        clock.freeze();
+        VaultCredentialStore kubernetes = new VaultCredentialStore(client, MOUNT, TIMEOUT, CredentialObserver.NONE,
+                new LoginBackoff(clock, () -> 1.0)); // no jitter: each pause is its nominal length
+
+        for (long seconds : new long[]{1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300}) {
+            long logins = vault.count("POST", LOGIN_PATH);
+            assertThat(catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX)).reason())
+                    .isEqualTo(PERMISSION_DENIED);
+            assertThat(vault.count("POST", LOGIN_PATH)).as("one login attempt").isEqualTo(logins + 1);
+
+            clock.advance(Duration.ofSeconds(seconds).minusMillis(1));
+            CredentialStoreException paused = catchThrowableOfType(CredentialStoreException.class,
+                    () -> kubernetes.read(SANDBOX));
+            assertThat(paused.reason()).as("the last login's reason, while paused").isEqualTo(PERMISSION_DENIED);
+            assertThat(paused.getMessage()).contains("Vault login failed").contains("tries again in");
+            assertThat(vault.count("POST", LOGIN_PATH)).as("no login during a %d s pause", seconds)
+                    .isEqualTo(logins + 1);
+            clock.advance(Duration.ofMillis(1));
+        }
+        assertThat(vault.count("GET", DATA_PATH)).as("no read without a token").isZero();
+
+        // the role accepts the pod again: the next login works, and a later failure starts over at 1 s
+        vault.acceptKubernetesLogin("credential-broker", Files.readString(dir.resolve("token")));
+        assertThat(kubernetes.read(SANDBOX).clientSecret().reveal()).isEqualTo(secret);
+        vault.acceptKubernetesLogin("credential-broker", "fake-another-service-account-jwt");
+        vault.revokeIssuedTokens();
+        assertThat(catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX)).reason())
+                .isEqualTo(PERMISSION_DENIED);
+        long logins = vault.count("POST", LOGIN_PATH);
+        clock.advance(Duration.ofMillis(999));
+        catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX));
+        assertThat(vault.count("POST", LOGIN_PATH)).isEqualTo(logins);
+        clock.advance(Duration.ofMillis(1));
+        catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX));
+        assertThat(vault.count("POST", LOGIN_PATH)).as("after 1 s, one more attempt").isEqualTo(logins + 1);
+    }
+
+    @Test
+    @DisplayName("failing logins pause for a jittered time: between half and all of the nominal pause (case 7)")
+    void jittersTheLoginPause(@TempDir Path dir) throws IOException {
+        VaultClient client = kubernetesClient(dir);
+        vault.acceptKubernetesLogin("credential-broker", "fake-another-service-account-jwt");
+        TestClock clock = new TestClock();
+        clock.freeze();
+        VaultCredentialStore kubernetes = new VaultCredentialStore(client, MOUNT, TIMEOUT, CredentialObserver.NONE,
+                new LoginBackoff(clock, () -> 0.0)); // the shortest pause jitter allows: half
+
+        catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX));
+        clock.advance(Duration.ofMillis(499));
+        catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX));
+        assertThat(vault.count("POST", LOGIN_PATH)).isEqualTo(1);
+        clock.advance(Duration.ofMillis(1));
+        catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX));
+        assertThat(vault.count("POST", LOGIN_PATH)).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("a refused read after a good login is no login failure: no pause (cases 2, 7)")
+    void pausesOnlyForFailedLogins(@TempDir Path dir) throws IOException {
+        vault.put(MOUNT, PATH, credential(secret));
+        TestClock clock = new TestClock();
+        clock.freeze();
+        VaultCredentialStore kubernetes = new VaultCredentialStore(kubernetesClient(dir), MOUNT, TIMEOUT,
+                CredentialObserver.NONE, new LoginBackoff(clock, () -> 1.0));
+        vault.denyNext(1);
+
+        assertThat(catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX)).reason())
+                .isEqualTo(PERMISSION_DENIED);
+        assertThat(kubernetes.read(SANDBOX).clientSecret().reveal()).as("at once, the same instant")
+                .isEqualTo(secret);
     }
 
     @Test
