@@ -25,6 +25,9 @@ public class AuditLog {
     }
 
     public void record(AuditEvent event) {
+        if (!LOG.isInfoEnabled()) {
+            return; // the category is turned off: no need to write the line
+        }
         try {
             LOG.info(json.writeValueAsString(event));
         } catch (JsonProcessingException e) {
