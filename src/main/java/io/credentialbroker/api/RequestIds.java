@@ -6,16 +6,19 @@ import java.util.regex.Pattern;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 
+import org.jboss.logging.MDC;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 import io.credentialbroker.access.AccessPolicy;
+import io.credentialbroker.audit.AuditLog;
 
 /**
  * Gives every API request an id, taken from the caller's {@code X-Request-Id} when it is a plain
- * token, else made up, and returns it in the response: audit events carry it, so a caller's report
- * can be matched to the broker's record. With authentication off (dev profile), every response also
- * says so.
+ * token, else made up, and returns it in the response: audit events and the log lines written while
+ * serving the request (its MDC key {@code request_id}) carry it, so a caller's report can be
+ * matched to the broker's record. With authentication off (dev profile), every response also says
+ * so.
  */
 public class RequestIds {
 
@@ -37,7 +40,7 @@ public class RequestIds {
 
     @ServerRequestFilter(preMatching = true)
     void onRequest(ContainerRequestContext request) {
-        assign(request);
+        MDC.put(AuditLog.REQUEST_ID, assign(request));
     }
 
     @ServerResponseFilter
@@ -47,6 +50,7 @@ public class RequestIds {
             response.getHeaders().putSingle(AUTH_WARNING_HEADER,
                     "authentication is off (dev profile): never expose this broker");
         }
+        MDC.remove(AuditLog.REQUEST_ID);
     }
 
     private static String assign(ContainerRequestContext request) {

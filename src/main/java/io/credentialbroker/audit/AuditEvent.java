@@ -57,4 +57,10 @@ public record AuditEvent(Instant time, String caller, String environment, String
         this(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion, tokenFingerprint,
                 errorCode, requestId, List.of());
     }
+
+    /** This event, in the request {@code id}. */
+    public AuditEvent withRequestId(String id) {
+        return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
+                tokenFingerprint, errorCode, id, azureAdErrorCodes);
+    }
 }

@@ -3,6 +3,7 @@ package io.credentialbroker.audit;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +17,12 @@ public class AuditLog {
 
     public static final String CATEGORY = "credential-broker.audit";
 
+    /**
+     * The logging context (MDC) key of the API request being served: every log line written while
+     * serving it carries the id, and an audit event recorded then without one gets it.
+     */
+    public static final String REQUEST_ID = "request_id";
+
     private static final Logger LOG = Logger.getLogger(CATEGORY);
 
     private final ObjectMapper json;
@@ -27,6 +34,9 @@ public class AuditLog {
     public void record(AuditEvent event) {
         if (!LOG.isInfoEnabled()) {
             return; // the category is turned off: no need to write the line
+        }
+        if (event.requestId() == null && MDC.get(REQUEST_ID) instanceof String requestId) {
+            event = event.withRequestId(requestId);
         }
         try {
             LOG.info(json.writeValueAsString(event));

@@ -128,7 +128,7 @@ class CredentialEndpointTest {
     @Test
     @DisplayName("the current credential: ids, version, creation time and a hint of the secret, never the secret; ETag names the version")
     void readsTheCurrentCredential() {
-        String body = given().get(CREDENTIALS).then().statusCode(200)
+        String body = given().header(RequestIds.HEADER, "read-lab-credential-1").get(CREDENTIALS).then().statusCode(200)
                 .header("ETag", "\"1\"")
                 .header("Cache-Control", "no-store")
                 .body("environment", equalTo("lab"))
@@ -144,6 +144,8 @@ class CredentialEndpointTest {
             assertThat(event.path("action").asText()).isEqualTo("credentials.read");
             assertThat(event.path("caller").asText()).isEqualTo(CallerIssuer.OPERATOR);
             assertThat(event.path("credential_version").asInt()).isEqualTo(1);
+            assertThat(event.path("request_id").asText()).as("the request it was read in")
+                    .isEqualTo("read-lab-credential-1");
         });
     }
 
