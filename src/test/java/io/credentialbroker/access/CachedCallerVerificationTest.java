@@ -23,16 +23,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
-import io.credentialbroker.testing.VaultStandIn;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -51,7 +46,7 @@ import io.restassured.response.ValidatableResponse;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
-class CachedCallerVerificationTest {
+class CachedCallerVerificationTest extends StandInTest {
 
     /** The test profile: quarkus-oidc tolerates 1 s of clock skew instead of 30 s. */
     public static class ShortGrace implements QuarkusTestProfile {
@@ -61,18 +56,6 @@ class CachedCallerVerificationTest {
             return Map.of("quarkus.oidc.token.lifespan-grace", "1");
         }
     }
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @Inject
     CachingTokenIdentityProvider provider;

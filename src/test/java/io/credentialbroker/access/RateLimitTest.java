@@ -11,22 +11,15 @@ import static org.hamcrest.Matchers.equalTo;
 import java.time.Duration;
 import java.util.Map;
 
-import jakarta.inject.Inject;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
-import io.credentialbroker.testing.VaultStandIn;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -41,7 +34,7 @@ import io.quarkus.test.junit.TestProfile;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
-class RateLimitTest {
+class RateLimitTest extends StandInTest {
 
     public static class LowLimit implements QuarkusTestProfile {
 
@@ -50,18 +43,6 @@ class RateLimitTest {
             return Map.of("broker.rate-limit.token-requests-per-second", "0.5", "broker.rate-limit.token-burst", "3");
         }
     }
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @Test
     @DisplayName("case 31: a burst from one caller gets 429 with Retry-After; other callers unaffected; Azure AD traffic unchanged")

@@ -42,16 +42,12 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
 import io.credentialbroker.credential.ClientSecret;
 import io.credentialbroker.credential.PartnerCredential;
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.CapturedAudit;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandIn;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.credentialbroker.token.TokenService;
@@ -71,23 +67,11 @@ import io.restassured.response.ValidatableResponse;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
-class CredentialEndpointTest {
+class CredentialEndpointTest extends StandInTest {
 
     private static final String CREDENTIALS = "/v1/environments/lab/credentials";
     private static final String MOUNT = VaultStandIn.DEFAULT_MOUNT;
     private static final Duration PROOF_TIMEOUT = Duration.ofMinutes(10);
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @Inject
     TokenService tokens;

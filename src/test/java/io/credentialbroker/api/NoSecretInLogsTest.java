@@ -34,16 +34,12 @@ import com.github.tomakehurst.wiremock.http.Fault;
 
 import io.credentialbroker.credential.ClientSecret;
 import io.credentialbroker.credential.PartnerCredential;
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.CapturedAudit;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandIn;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.credentialbroker.token.TokenService;
@@ -64,7 +60,7 @@ import io.restassured.response.Response;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
-class NoSecretInLogsTest {
+class NoSecretInLogsTest extends StandInTest {
 
     static final Path LOG = Path.of("target", "leak-check", "broker-trace.log");
 
@@ -95,18 +91,6 @@ class NoSecretInLogsTest {
     }
 
     private static final String LAB_CREDENTIALS = "/v1/environments/lab/credentials";
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @Inject
     TokenService tokens;

@@ -34,8 +34,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
-import jakarta.inject.Inject;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -43,15 +41,11 @@ import org.junit.jupiter.api.Test;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandIn;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.quarkus.test.common.WithTestResource;
@@ -67,21 +61,9 @@ import io.restassured.response.ValidatableResponse;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
-class TokenEndpointTest {
+class TokenEndpointTest extends StandInTest {
 
     private static final Duration PAST_REFRESH_POINT = Duration.ofMinutes(51); // a 60-minute token refreshes at 50
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @TestHTTPResource("/")
     URL broker;

@@ -21,15 +21,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandIn;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.credentialbroker.token.TokenService;
@@ -47,7 +43,7 @@ import io.quarkus.test.junit.TestProfile;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
-class ReplicaConvergenceTest {
+class ReplicaConvergenceTest extends StandInTest {
 
     private static final Duration WATCH_INTERVAL = Duration.ofMillis(100);
     private static final String METADATA_PATH = "/v1/secret/metadata/" + SANDBOX.vaultPath();
@@ -59,18 +55,6 @@ class ReplicaConvergenceTest {
             return Map.of("broker.rotation.watch-interval", WATCH_INTERVAL.toMillis() + "MS");
         }
     }
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @Inject
     TokenService tokens;

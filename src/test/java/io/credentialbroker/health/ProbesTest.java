@@ -24,16 +24,11 @@ import org.eclipse.microprofile.health.Liveness;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
-import io.credentialbroker.testing.VaultStandIn;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -50,7 +45,7 @@ import io.vertx.core.Vertx;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(VaultStandInResource.class)
-class ProbesTest {
+class ProbesTest extends StandInTest {
 
     public static class AsInProduction implements QuarkusTestProfile {
 
@@ -60,18 +55,6 @@ class ProbesTest {
                     "broker.health.stall-threshold", "1S");
         }
     }
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @Inject
     @Liveness

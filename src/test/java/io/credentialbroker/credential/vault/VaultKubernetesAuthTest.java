@@ -14,22 +14,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
 
-import jakarta.inject.Inject;
-
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
-import io.credentialbroker.testing.AzureAdStandInResource.InjectAzureAd;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
-import io.credentialbroker.testing.CallerIssuerResource.InjectCallerIssuer;
 import io.credentialbroker.testing.Fixtures;
-import io.credentialbroker.testing.InjectVaultStandIn;
-import io.credentialbroker.testing.TestClock;
-import io.credentialbroker.testing.VaultStandIn;
+import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandInResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -43,23 +36,11 @@ import io.quarkus.test.junit.QuarkusTest;
 @WithTestResource(AzureAdStandInResource.class)
 @WithTestResource(CallerIssuerResource.class)
 @WithTestResource(value = VaultStandInResource.class, initArgs = @ResourceArg(name = "auth", value = "kubernetes"))
-class VaultKubernetesAuthTest {
+class VaultKubernetesAuthTest extends StandInTest {
 
     private static final String CREDENTIALS = "/v1/environments/sandbox/credentials";
     private static final String LOGIN = "/v1/auth/kubernetes/login";
     private static final String RENEW = "/v1/auth/token/renew-self";
-
-    @InjectAzureAd
-    AzureAdStandIn azureAd;
-
-    @InjectVaultStandIn
-    VaultStandIn vault;
-
-    @InjectCallerIssuer
-    CallerIssuer issuer;
-
-    @Inject
-    TestClock clock;
 
     @ConfigProperty(name = "quarkus.vault.authentication.kubernetes.jwt-token-path")
     Path serviceAccountToken;
