@@ -10,7 +10,7 @@
 #   - boot: the packaged broker, given exactly the ConfigMap file and environment the chart renders,
 #     logs in to a Vault stand-in with Kubernetes auth and serves a token (builds the jar if missing)
 #   - deploy/vault/seed-credentials.sh keeps secrets out of command lines
-# Needs bash, Node.js (18 or later) with npm, a JDK 17 and unzip (or the JDK's jar). Installs its pinned tools once into
+# Needs bash, Node.js with npm, a JDK 17 and unzip (or the JDK's jar). Installs its pinned tools once into
 # deploy/tools/node_modules and deploy/tools/bin (both git-ignored); nothing is downloaded after that.
 set -euo pipefail
 
@@ -166,12 +166,19 @@ done
 step "boot: the packaged broker, configured as the chart renders it, logs in to Vault and serves a token"
 jar="$root/target/quarkus-app/quarkus-run.jar"
 boot_pids=()
-# http METHOD URL [BEARER]: prints the body; fails unless 2xx (Node's fetch: CI has Node, maybe no curl)
+# http METHOD URL [BEARER]: prints the body; fails unless 2xx (Node's http module: CI has Node, maybe
+# no curl, maybe a Node without fetch)
 http() {
     node -e 'const [method, url, bearer] = process.argv.slice(1);
-        fetch(url, { method, headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, signal: AbortSignal.timeout(10000) })
-            .then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); })
-            .catch(() => process.exit(2));' "$@"
+        const request = require("http").request(url, { method, timeout: 10000,
+            headers: bearer ? { authorization: `Bearer ${bearer}` } : {} }, (response) => {
+                let body = "";
+                response.on("data", (chunk) => (body += chunk));
+                response.on("end", () => { process.stdout.write(body); process.exit(response.statusCode < 300 ? 0 : 1); });
+            });
+        request.on("timeout", () => request.destroy());
+        request.on("error", () => process.exit(2));
+        request.end();' "$@"
 }
 boot() {
     if [ ! -f "$jar" ]; then
