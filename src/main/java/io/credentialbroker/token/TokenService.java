@@ -99,9 +99,6 @@ public class TokenService implements ActiveCredentials {
         for (int lane = 0; lane < lanes; lane++) {
             warmNext(waiting, running);
         }
-        if (lanes == 0) {
-            warmedUp = true; // no environment configured
-        }
     }
 
     private void warmNext(Queue<TokenCache> waiting, AtomicInteger running) {

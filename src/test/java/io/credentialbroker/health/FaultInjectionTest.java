@@ -19,13 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,6 +32,7 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CapturedLogs;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandIn;
@@ -115,14 +111,14 @@ class FaultInjectionTest extends StandInTest {
         }
     }
 
-    private final CapturedLogs logs = new CapturedLogs();
+    private CapturedLogs logs;
     private final List<String> seen = new ArrayList<>();
     private String sandboxToken;
 
     /** A fresh day, every credential in Vault, and a good sandbox token in the cache. */
     @BeforeEach
     void sandboxServing() {
-        Logger.getLogger("").addHandler(logs);
+        logs = CapturedLogs.asConfigured();
         seen.add(CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR));
         clock.moveToNewDay();
         Fixtures.seed(vault);
@@ -134,7 +130,7 @@ class FaultInjectionTest extends StandInTest {
 
     @AfterEach
     void stopCapturing() {
-        Logger.getLogger("").removeHandler(logs);
+        logs.close();
         vault.reset(); // ends delays and seals
         azureAd.reset();
     }
@@ -213,31 +209,5 @@ class FaultInjectionTest extends StandInTest {
         }
         assertThat(String.join("\n", seen.subList(1, seen.size()))).as("the caller's bearer token")
                 .doesNotContain(seen.get(0));
-    }
-
-    /** Every log record the broker writes while a test runs, formatted as its message. */
-    private static final class CapturedLogs extends Handler {
-
-        private final List<String> lines = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void publish(LogRecord record) {
-            lines.add(record instanceof ExtLogRecord formatted ? formatted.getFormattedMessage() : record.getMessage());
-            if (record.getThrown() != null) {
-                lines.add(String.valueOf(record.getThrown()));
-            }
-        }
-
-        String text() {
-            return String.join("\n", lines);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

@@ -3,8 +3,6 @@ package io.credentialbroker.credential.vault;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.DoubleSupplier;
 import java.util.regex.Pattern;
 
@@ -42,13 +40,11 @@ final class LoginBackoff {
         this.jitter = jitter;
     }
 
-    /** Whether {@code failure}, as a call to Vault failed with it, is a failed login. */
-    static boolean isLoginFailure(Throwable failure) {
-        Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-                && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
+    /**
+     * Whether {@code cause}, why a call to Vault failed (out of its future's wrappers), is a failed
+     * login.
+     */
+    static boolean isLoginFailure(Throwable cause) {
         return cause instanceof VaultClientException vault && vault.getRequestPath() != null
                 && LOGIN_PATH.matcher(vault.getRequestPath()).find();
     }
@@ -70,11 +66,9 @@ final class LoginBackoff {
     synchronized void failed(CredentialStoreException.Reason reason) {
         failures++;
         lastReason = reason;
-        Duration nominal = failures > 10 ? LONGEST_PAUSE : FIRST_PAUSE.multipliedBy(1L << (failures - 1));
-        if (nominal.compareTo(LONGEST_PAUSE) > 0) {
-            nominal = LONGEST_PAUSE;
-        }
-        long half = nominal.toMillis() / 2;
+        // 1, 2, 4 ... s; the shift stops growing long before it could overflow
+        long nominal = Math.min(LONGEST_PAUSE.toMillis(), FIRST_PAUSE.toMillis() << Math.min(failures - 1, 20));
+        long half = nominal / 2;
         pausedUntil = clock.instant().plusMillis(half + (long) (jitter.getAsDouble() * half));
     }
 

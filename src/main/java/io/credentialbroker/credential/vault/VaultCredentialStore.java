@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -155,7 +156,7 @@ public class VaultCredentialStore implements CredentialStore {
             pending = call.get().toCompletableFuture();
         } catch (RuntimeException e) {
             // A token provider may fail before any request is sent.
-            throw loginFailed(e, failed.apply(e));
+            throw failure(unwrapped(e), failed);
         }
         try {
             T answer = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -167,7 +168,7 @@ public class VaultCredentialStore implements CredentialStore {
                     "Vault did not answer the " + verb + " of " + location + " for environment '" + environment.name()
                             + "' within " + timeout);
         } catch (ExecutionException e) {
-            throw loginFailed(e.getCause(), failed.apply(e.getCause()));
+            throw failure(unwrapped(e.getCause()), failed);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pending.cancel(true);
@@ -178,14 +179,25 @@ public class VaultCredentialStore implements CredentialStore {
     }
 
     /**
-     * Starts or lengthens the pause before the next login when {@code cause} is a failed login (case
-     * 7).
+     * What {@code cause} means for the caller; a failed login also starts or lengthens the pause before
+     * the next one (case 7).
      */
-    private RuntimeException loginFailed(Throwable cause, RuntimeException failure) {
+    private RuntimeException failure(Throwable cause, Function<Throwable, ? extends RuntimeException> failed) {
+        RuntimeException failure = failed.apply(cause);
         if (LoginBackoff.isLoginFailure(cause)) {
             logins.failed(failure instanceof CredentialStoreException store ? store.reason() : UNAVAILABLE);
         }
         return failure;
+    }
+
+    /** The failure inside the wrappers a future puts around it. */
+    private static Throwable unwrapped(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     @Override

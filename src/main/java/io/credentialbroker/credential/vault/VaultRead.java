@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -155,13 +153,13 @@ final class VaultRead {
         return text;
     }
 
-    /** What a failed read means for the caller (reliability cases 1, 4, 5 and 6). */
-    CredentialStoreException failed(Throwable failure) {
-        Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-                && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
+    /**
+     * What a failed read means for the caller (reliability cases 1, 4, 5 and 6).
+     *
+     * @param cause
+     *            the failure, out of its future's wrappers
+     */
+    CredentialStoreException failed(Throwable cause) {
         if (cause == null) {
             return exception(UNAVAILABLE, "reading " + location + " for environment '" + environment.name()
                     + "' failed without a cause");

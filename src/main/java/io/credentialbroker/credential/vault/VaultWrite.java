@@ -10,8 +10,6 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -100,13 +98,11 @@ final class VaultWrite {
     /**
      * What a failed write means: a lost check-and-set race, or a {@link CredentialStoreException} that
      * says why nothing could be written.
+     *
+     * @param cause
+     *            the failure, out of its future's wrappers
      */
-    RuntimeException failed(Throwable failure) {
-        Throwable cause = failure;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-                && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
+    RuntimeException failed(Throwable cause) {
         if (!(cause instanceof VaultClientException vault)) {
             return exception(UNAVAILABLE, "could not reach Vault to write " + location + " for environment '"
                     + environment.name() + "' (" + cause.getClass().getSimpleName() + ")");

@@ -19,17 +19,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Consumer;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -50,6 +45,7 @@ import io.credentialbroker.credential.CredentialVersionConflictException;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
+import io.credentialbroker.testing.CapturedLogs;
 import io.credentialbroker.testing.TestClock;
 import io.credentialbroker.testing.VaultStandIn;
 import io.quarkus.vault.client.VaultClient;
@@ -496,7 +492,7 @@ class VaultCredentialStoreTest {
     @Test
     @DisplayName("at TRACE, quarkus-vault logs no secret writing, nor when the write fails (cases 33, 35)")
     void quarkusVaultLogsNoSecretAtTraceWhenWriting() {
-        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault")) {
+        try (CapturedLogs logs = CapturedLogs.everything("io.quarkus.vault")) {
             vault.put(MOUNT, PATH, credential("fake-sandbox-secret-old"));
             PartnerCredential candidate = PartnerCredential.candidate(CLIENT_ID, new ClientSecret(secret), DOMAIN);
             store.write(SANDBOX, candidate, 1);
@@ -684,7 +680,7 @@ class VaultCredentialStoreTest {
     @Test
     @DisplayName("at TRACE, quarkus-vault logs neither secret nor token reading, even a body that holds the secret (case 33)")
     void quarkusVaultLogsNoSecretAtTraceWhenReading() {
-        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault")) {
+        try (CapturedLogs logs = CapturedLogs.everything("io.quarkus.vault")) {
             vault.put(MOUNT, PATH, credential(secret));
             store.read(SANDBOX);
             vault.malformedJsonNext(1);
@@ -705,7 +701,7 @@ class VaultCredentialStoreTest {
         vault.put(MOUNT, PATH, credential(secret));
         vault.failNext(3, 502, marker);
 
-        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault.client.VaultClient")) {
+        try (CapturedLogs logs = CapturedLogs.everything("io.quarkus.vault.client.VaultClient")) {
             readFails();
 
             assertThat(logs.text()).as("if this fails, quarkus-vault stopped printing error text").contains(marker);
@@ -721,7 +717,7 @@ class VaultCredentialStoreTest {
         vault.put(MOUNT, PATH, credential(secret));
         kubernetes.read(SANDBOX);
 
-        try (CapturedLogs logs = CapturedLogs.of("io.quarkus.vault.client.auth.VaultCachingTokenProvider")) {
+        try (CapturedLogs logs = CapturedLogs.everything("io.quarkus.vault.client.auth.VaultCachingTokenProvider")) {
             vault.rejectTokenNext(1);
             kubernetes.read(SANDBOX);
 
@@ -813,53 +809,5 @@ class VaultCredentialStoreTest {
         Map<String, String> settings = new HashMap<>();
         properties.stringPropertyNames().forEach(name -> settings.put(name, properties.getProperty(name)));
         return settings;
-    }
-
-    /** Everything one logger and its children log while open, at every level. */
-    private static final class CapturedLogs extends Handler implements AutoCloseable {
-
-        private final Logger logger;
-        private final Level previous;
-        private final List<String> lines = new ArrayList<>();
-
-        private CapturedLogs(String category) {
-            this.logger = Logger.getLogger(category);
-            this.previous = logger.getLevel();
-            setLevel(Level.ALL);
-            logger.setLevel(Level.ALL);
-            // Kept off the console: some of what is captured here is a token.
-            logger.setUseParentHandlers(false);
-            logger.addHandler(this);
-        }
-
-        static CapturedLogs of(String category) {
-            return new CapturedLogs(category);
-        }
-
-        @Override
-        public synchronized void publish(LogRecord record) {
-            String message = record.getMessage();
-            if (record.getThrown() != null) {
-                StringWriter trace = new StringWriter();
-                record.getThrown().printStackTrace(new PrintWriter(trace));
-                message += "\n" + trace;
-            }
-            lines.add(message);
-        }
-
-        synchronized String text() {
-            return String.join("\n", lines);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-            logger.setUseParentHandlers(true);
-            logger.setLevel(previous);
-        }
     }
 }
