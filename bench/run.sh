@@ -105,6 +105,9 @@ write_config() {
         for i in $(seq 1 "$count"); do
             printf 'broker.environments.env-%03d.token-endpoint=%s/{domain}/oauth2/v2.0/token\n' "$i" "$STANDIN"
         done
+        # each environment is pinned to the tenant the stand-in's tokens for it name
+        # shellcheck disable=SC2046
+        tool tenant-config $(seq -f 'env-%03g' 1 "$count")
         for extra in "$@"; do echo "$extra"; done
     } >"$file"
     echo "$file"

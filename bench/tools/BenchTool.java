@@ -48,6 +48,8 @@ import com.sun.net.httpserver.HttpServer;
  * BEARER_FILE. Control under {@code /control/}. Stops by itself after MAX_SECONDS.</li>
  * <li>{@code herd URL BEARER_FILE CONCURRENCY ENV...}: CONCURRENCY simultaneous first requests per
  * environment, one environment after the other; prints the statuses.</li>
+ * <li>{@code tenant-config ENV...}: prints each environment's {@code tenant-id} line: the tenant the
+ * stand-in's tokens for that environment's domain come from ({@code tid}).</li>
  * <li>{@code schedule LOG LIFETIME_SECONDS}: reads the broker's "Minted a token" lines and prints
  * the refresh schedule: Azure AD requests per hour and how they spread.</li>
  * </ul>
@@ -65,15 +67,38 @@ public final class BenchTool {
     /** The Vault token the bench's brokers are configured with; Kubernetes logins get others. */
     static final String BENCH_VAULT_TOKEN = "fake-bench-vault-token";
 
+    /** The domain the stand-in's Vault stores for an environment. */
+    static String domainOf(String environment) {
+        return "fake-" + environment + ".onmicrosoft.com";
+    }
+
+    /** The made-up tenant ID of a domain: the same on every run, different for every domain. */
+    static String tenantOf(String domain) {
+        return UUID.nameUUIDFromBytes(("tenant:" + domain).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    static String fakeJwt(String domain, long serial) {
+        Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+        String header = base64.encodeToString("{\"typ\":\"JWT\",\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8));
+        String tid = tenantOf(domain);
+        String payload = "{\"aud\":\"https://api.partnercenter.microsoft.com\",\"iss\":\"https://sts.windows.net/" + tid
+                + "/\",\"tid\":\"" + tid + "\",\"idtyp\":\"app\",\"uti\":\"fake-bench-token-" + serial
+                + "\",\"padding\":\"" + "x".repeat(900) + "\"}";
+        return header + "." + base64.encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + ".fake-bench-signature";
+    }
+
     public static void main(String[] args) throws Exception {
         switch (args.length == 0 ? "" : args[0]) {
             case "serve" -> serve(Path.of(args[1]), Path.of(args[2]), Long.parseLong(args[3]));
             case "herd" -> herd(args[1], Files.readString(Path.of(args[2])).trim(), Integer.parseInt(args[3]),
                     List.of(args).subList(4, args.length));
             case "schedule" -> schedule(Path.of(args[1]), Long.parseLong(args[2]));
+            case "tenant-config" -> List.of(args).subList(1, args.length)
+                    .forEach(environment -> System.out.println("broker.environments." + environment + ".tenant-id="
+                            + tenantOf(domainOf(environment))));
             default -> {
                 System.err.println("usage: serve PORT_FILE BEARER_FILE MAX_SECONDS | herd URL BEARER_FILE N ENV..."
-                        + " | schedule LOG LIFETIME_SECONDS");
+                        + " | schedule LOG LIFETIME_SECONDS | tenant-config ENV...");
                 System.exit(2);
             }
         }
@@ -145,8 +170,9 @@ public final class BenchTool {
                 IN_FLIGHT.decrementAndGet();
             }
             long lifetime = LIFETIME_SECONDS.get();
-            // about as long as a real Partner Center access token (a JWT of ~1.3 kB), and plainly fake
-            String value = "fake-bench-token-" + ISSUED.incrementAndGet() + "-" + "x".repeat(1300);
+            // a JWT about as long as a real Partner Center access token (~1.3 kB), naming the tenant of the
+            // domain it was asked for (the broker checks tid), unsigned and plainly fake
+            String value = fakeJwt(tenant, ISSUED.incrementAndGet());
             respond(exchange, 200, "{\"token_type\":\"Bearer\",\"expires_in\":" + lifetime + ",\"ext_expires_in\":"
                     + lifetime + ",\"access_token\":\"" + value + "\"}");
         } else if (method.equals("POST") && login.matches()) {
@@ -172,8 +198,7 @@ public final class BenchTool {
             String created = Instant.now().toString();
             respond(exchange, 200, "{\"request_id\":\"" + UUID.randomUUID() + "\",\"lease_id\":\"\",\"renewable\":false,"
                     + "\"lease_duration\":0,\"data\":{\"data\":{\"client_id\":\"00000000-0000-4000-8000-000000000000\","
-                    + "\"client_secret\":\"fake-bench-secret\",\"domain\":\"fake-" + environment
-                    + ".onmicrosoft.com\"},\"metadata\":{\"created_time\":\"" + created + "\",\"custom_metadata\":null,"
+                    + "\"client_secret\":\"fake-bench-secret\",\"domain\":\"" + domainOf(environment) + "\"},\"metadata\":{\"created_time\":\"" + created + "\",\"custom_metadata\":null,"
                     + "\"deletion_time\":\"\",\"destroyed\":false,\"version\":1}},\"wrap_info\":null,\"warnings\":null,"
                     + "\"auth\":null}");
         } else if (path.equals("/v1/sys/health")) {

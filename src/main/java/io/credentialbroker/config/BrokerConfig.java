@@ -115,6 +115,14 @@ public interface BrokerConfig {
     /** One environment. Its values are checked at startup by the environment registry. */
     interface EnvironmentConfig {
 
+        /**
+         * The Entra tenant ID (a GUID) of the environment's Partner Center account. Required: every token
+         * minted for the environment must carry it as {@code tid}, or it is refused
+         * ({@code tenant_mismatch}), so a credential of another account stored under this name can never be
+         * served as this one.
+         */
+        Optional<String> tenantId();
+
         /** {@code public}, {@code usgov} or {@code china}: sets the authority and the resource. */
         @WithDefault("public")
         String cloud();

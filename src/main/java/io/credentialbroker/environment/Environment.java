@@ -11,6 +11,8 @@ import java.util.Objects;
  *
  * @param name
  *            the environment's name as callers use it ({@code sandbox}, {@code primary}, ...)
+ * @param tenantId
+ *            the Entra tenant ID every token minted for it must carry ({@code tid}), lowercase
  * @param cloud
  *            the Azure cloud its app is registered in
  * @param vaultPath
@@ -20,13 +22,15 @@ import java.util.Objects;
  * @param resource
  *            the Partner Center resource the tokens are for
  */
-public record Environment(String name, Cloud cloud, String vaultPath, String tokenEndpointTemplate, String resource) {
+public record Environment(String name, TenantId tenantId, Cloud cloud, String vaultPath, String tokenEndpointTemplate,
+        String resource) {
 
     /** Where {@link #tokenEndpointTemplate()} takes the tenant domain. */
     public static final String DOMAIN_PLACEHOLDER = "{domain}";
 
     public Environment {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(tenantId, "tenantId");
         Objects.requireNonNull(cloud, "cloud");
         Objects.requireNonNull(vaultPath, "vaultPath");
         Objects.requireNonNull(tokenEndpointTemplate, "tokenEndpointTemplate");

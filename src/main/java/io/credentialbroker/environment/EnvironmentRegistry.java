@@ -1,7 +1,9 @@
 package io.credentialbroker.environment;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -31,6 +33,7 @@ public class EnvironmentRegistry {
 
     /** Lowercase, as Kubernetes names: safe in URLs, metric labels, Vault paths and env var names. */
     static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     private static final Pattern VAULT_PATH = Pattern.compile("[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*");
 
     private final Map<String, Environment> environments;
@@ -72,6 +75,15 @@ public class EnvironmentRegistry {
             if (!isWellFormedName(name)) {
                 problems.add(key + ": the name must be 1-63 lowercase letters, digits or inner hyphens");
             }
+            Optional<TenantId> tenantId = config.tenantId().flatMap(TenantId::parse);
+            if (config.tenantId().isEmpty()) {
+                problems.add(key + ".tenant-id: missing; set the Entra tenant ID (a GUID) of the environment's"
+                        + " Partner Center account: every token minted for it must come from that tenant");
+            } else if (tenantId.isEmpty()) {
+                // not echoed: a value pasted into the wrong key could be a secret
+                problems.add(key + ".tenant-id: not a GUID; give the Entra tenant ID, in the form"
+                        + " 8c3dad1d-b6bc-4f8b-939b-8263372eced6 (Azure portal: Microsoft Entra ID, Overview)");
+            }
             Optional<Cloud> cloud = Cloud.fromConfigName(config.cloud().trim().toLowerCase(Locale.ROOT));
             if (cloud.isEmpty()) {
                 problems.add(key + ".cloud: unknown cloud '" + config.cloud() + "' (expected public, usgov or china)");
@@ -100,7 +112,8 @@ public class EnvironmentRegistry {
                 checkResource(key + ".resource", resource).ifPresent(problems::add);
             }
             if (problems.size() == before) {
-                built.put(name, new Environment(name, cloud.orElseThrow(), vaultPath, template, resource));
+                built.put(name, new Environment(name, tenantId.orElseThrow(), cloud.orElseThrow(), vaultPath, template,
+                        resource));
             }
         });
         if (!problems.isEmpty()) {
@@ -143,7 +156,32 @@ public class EnvironmentRegistry {
         return Optional.of(key + ": must be an absolute URI such as https://api.partnercenter.microsoft.com");
     }
 
-    private static boolean isLoopback(String host) {
-        return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+    /**
+     * Loopback by its parsed address, never by a name's prefix ({@code 127.evil.example} is a DNS
+     * name): {@code localhost}, an IPv4 literal in 127.0.0.0/8, or the IPv6 literal {@code [::1]}. No
+     * name is resolved.
+     */
+    static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (IPV4_LITERAL.matcher(host).matches()) {
+            String[] octets = host.split("\\.");
+            for (String octet : octets) {
+                if (Integer.parseInt(octet) > 255) {
+                    return false;
+                }
+            }
+            return octets[0].equals("127");
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            try {
+                // a bracketed literal is parsed, never looked up
+                return InetAddress.getByName(host).isLoopbackAddress();
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+        return false;
     }
 }

@@ -28,6 +28,7 @@ class AuthDisabledStartupTest {
             .overrideConfigKey("quarkus.devservices.enabled", "false")
             .overrideConfigKey("quarkus.oidc.tenant-enabled", "false")
             .overrideConfigKey("broker.environments.sandbox.cloud", "public")
+            .overrideConfigKey("broker.environments.sandbox.tenant-id", "0000aaaa-0000-4000-8000-000000000001")
             .overrideConfigKey("broker.auth.enabled", "false")
             .overrideConfigKey("broker.grants.billing.callers", "system:serviceaccount:billing:api")
             .overrideConfigKey("broker.grants.billing.environments", "sandbox")

@@ -21,7 +21,9 @@ class InvalidConfigurationStartupTest {
             .overrideConfigKey("quarkus.devservices.enabled", "false")
             .overrideConfigKey("quarkus.oidc.tenant-enabled", "false")
             .overrideConfigKey("broker.environments.sandbox.cloud", "azure-germany")
+            .overrideConfigKey("broker.environments.sandbox.tenant-id", "fake-sandbox.onmicrosoft.com")
             .overrideConfigKey("broker.environments.primary.cloud", "public")
+            .overrideConfigKey("broker.environments.primary.tenant-id", "0000aaaa-0000-4000-8000-000000000002")
             .overrideConfigKey("broker.environments.primary.token-endpoint",
                     "http://login.example.com/{domain}/oauth2/v2.0/token")
             .assertException(thrown -> {
@@ -34,8 +36,9 @@ class InvalidConfigurationStartupTest {
                 assertThat(cause).as("%s", thrown).isNotNull();
                 assertThat(cause.getMessage()).isEqualTo(
                         """
-                                credential-broker cannot start, its configuration has 2 problems:
+                                credential-broker cannot start, its configuration has 3 problems:
                                   - broker.environments.primary.token-endpoint: must use https (plain http is accepted for loopback addresses only)
+                                  - broker.environments.sandbox.tenant-id: not a GUID; give the Entra tenant ID, in the form 8c3dad1d-b6bc-4f8b-939b-8263372eced6 (Azure portal: Microsoft Entra ID, Overview)
                                   - broker.environments.sandbox.cloud: unknown cloud 'azure-germany' (expected public, usgov or china)""");
             });
 

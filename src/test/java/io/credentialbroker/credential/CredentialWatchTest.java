@@ -21,6 +21,7 @@ import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.credential.memory.InMemoryCredentialStore;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
+import io.credentialbroker.testing.Fixtures;
 
 /** How a replica notices a version another replica (or an operator) stored. */
 class CredentialWatchTest {
@@ -119,7 +120,7 @@ class CredentialWatchTest {
     }
 
     private static Environment environment(String name) {
-        return new Environment(name, Cloud.PUBLIC, "partner-center/" + name,
+        return new Environment(name, Fixtures.SANDBOX.tenant(), Cloud.PUBLIC, "partner-center/" + name,
                 Environment.defaultTokenEndpoint(Cloud.PUBLIC),
                 Cloud.PUBLIC.resource());
     }

@@ -34,6 +34,7 @@ import io.credentialbroker.credential.RotationStatus.State;
 import io.credentialbroker.credential.memory.InMemoryCredentialStore;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
+import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.TestClock;
 import io.credentialbroker.token.MintResult;
 import io.credentialbroker.token.MintResult.FailureKind;
@@ -426,7 +427,7 @@ class RotationServiceTest {
     }
 
     private static Environment environment(String name) {
-        return new Environment(name, Cloud.PUBLIC, "partner-center/" + name,
+        return new Environment(name, Fixtures.SANDBOX.tenant(), Cloud.PUBLIC, "partner-center/" + name,
                 Environment.defaultTokenEndpoint(Cloud.PUBLIC),
                 Cloud.PUBLIC.resource());
     }

@@ -1,5 +1,6 @@
 package io.credentialbroker.environment;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
 import io.credentialbroker.config.BrokerConfig.EnvironmentConfig;
@@ -14,11 +16,25 @@ import io.credentialbroker.config.InvalidConfigurationException;
 
 class EnvironmentRegistryTest {
 
-    record Settings(String cloud, Optional<String> vaultPath, Optional<String> tokenEndpoint,
-            Optional<String> resource) implements EnvironmentConfig {
+    static final String TENANT = "8c3dad1d-b6bc-4f8b-939b-8263372eced6";
+
+    record Settings(Optional<String> tenantId, String cloud, Optional<String> vaultPath,
+            Optional<String> tokenEndpoint, Optional<String> resource) implements EnvironmentConfig {
+
+        Settings(String cloud, Optional<String> vaultPath, Optional<String> tokenEndpoint, Optional<String> resource) {
+            this(Optional.of(TENANT), cloud, vaultPath, tokenEndpoint, resource);
+        }
 
         static Settings cloud(String cloud) {
             return new Settings(cloud, Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        static Settings tenant(Optional<String> tenantId) {
+            return new Settings(tenantId, "public", Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        static Settings endpoint(String tokenEndpoint) {
+            return new Settings("public", Optional.empty(), Optional.of(tokenEndpoint), Optional.empty());
         }
     }
 
@@ -102,5 +118,57 @@ class EnvironmentRegistryTest {
                 Optional.empty(), Optional.of("http://127.0.0.1:8089/{domain}/oauth2/v2.0/token"), Optional.empty())));
 
         assertThat(registry.find("local")).isPresent();
+    }
+
+    @Test
+    void pinsEachEnvironmentToItsTenantInCanonicalForm() {
+        EnvironmentRegistry registry = new EnvironmentRegistry(
+                Map.of("sandbox", Settings.tenant(Optional.of(" 8C3DAD1D-B6BC-4F8B-939B-8263372ECED6 "))));
+
+        assertThat(registry.find("sandbox").orElseThrow().tenantId()).isEqualTo(new TenantId(TENANT));
+    }
+
+    @Test
+    void refusesToStartWithoutAWellFormedTenantPin() {
+        Map<String, EnvironmentConfig> configured = new LinkedHashMap<>();
+        configured.put("sandbox", Settings.tenant(Optional.empty()));
+        configured.put("primary", Settings.tenant(Optional.of("contoso.onmicrosoft.com")));
+        configured.put("lab", Settings.tenant(Optional.of("8c3dad1d-b6bc-4f8b-939b-8263372eced")));
+
+        assertThatThrownBy(() -> new EnvironmentRegistry(configured))
+                .isInstanceOfSatisfying(InvalidConfigurationException.class, e -> {
+                    assertThat(e.problems()).hasSize(3);
+                    assertThat(e.problems())
+                            .filteredOn(line -> line.startsWith("broker.environments.sandbox.tenant-id: missing"))
+                            .hasSize(1);
+                    assertThat(e.problems())
+                            .filteredOn(line -> line.startsWith("broker.environments.primary.tenant-id: not a GUID"))
+                            .hasSize(1);
+                    assertThat(e.problems())
+                            .filteredOn(line -> line.startsWith("broker.environments.lab.tenant-id: not a GUID"))
+                            .hasSize(1);
+                    // a value pasted into the wrong key is never echoed: it could be a secret
+                    assertThat(e.getMessage()).doesNotContain("contoso.onmicrosoft.com");
+                });
+    }
+
+    @Test
+    void decidesLoopbackOnTheParsedAddressNotOnAPrefix() {
+        for (String loopback : new String[]{"http://127.0.0.1:8089/{domain}/oauth2/v2.0/token",
+                "http://127.1.2.3/{domain}/oauth2/v2.0/token", "http://localhost:1/{domain}/oauth2/v2.0/token",
+                "http://[::1]:8089/{domain}/oauth2/v2.0/token"}) {
+            assertThat(new EnvironmentRegistry(Map.of("local", Settings.endpoint(loopback))).find("local"))
+                    .as(loopback).isPresent();
+        }
+        for (String remote : new String[]{"http://127.evil.example/{domain}/oauth2/v2.0/token",
+                "http://127.0.0.1.evil.example/{domain}/oauth2/v2.0/token",
+                "http://127.0.0.300/{domain}/oauth2/v2.0/token",
+                "http://localhost.evil.example/{domain}/oauth2/v2.0/token",
+                "http://[::2]/{domain}/oauth2/v2.0/token", "http://10.0.0.1/{domain}/oauth2/v2.0/token"}) {
+            assertThatThrownBy(() -> new EnvironmentRegistry(Map.of("local", Settings.endpoint(remote))))
+                    .as(remote).isInstanceOfSatisfying(InvalidConfigurationException.class,
+                            e -> assertThat(e.problems()).singleElement(as(InstanceOfAssertFactories.STRING))
+                                    .startsWith("broker.environments.local.token-endpoint: must "));
+        }
     }
 }

@@ -3,6 +3,8 @@ package io.credentialbroker.testing;
 import java.util.Map;
 import java.util.UUID;
 
+import io.credentialbroker.environment.TenantId;
+
 /**
  * The credentials the tests' Vault holds for the {@code sandbox}, {@code primary}, {@code rotating}
  * and {@code lab} environments. Secrets are generated per test run, so a leak check can search for
@@ -10,7 +12,12 @@ import java.util.UUID;
  */
 public final class Fixtures {
 
-    public record Account(String environment, String clientId, String clientSecret, String domain) {
+    public record Account(String environment, String tenantId, String clientId, String clientSecret, String domain) {
+
+        /** The tenant the environment is pinned to, and the {@code tid} of the tokens its app gets. */
+        public TenantId tenant() {
+            return new TenantId(tenantId);
+        }
 
         public String vaultPath() {
             return "partner-center/" + environment;
@@ -21,25 +28,32 @@ public final class Fixtures {
         }
 
         public Account withSecret(String secret) {
-            return new Account(environment, clientId, secret, domain);
+            return new Account(environment, tenantId, clientId, secret, domain);
         }
     }
 
-    public static final Account SANDBOX = new Account("sandbox", "11111111-1111-4111-8111-111111111111",
+    public static final Account SANDBOX = new Account("sandbox", "0000aaaa-0000-4000-8000-000000000001",
+            "11111111-1111-4111-8111-111111111111",
             "fake-sandbox-secret-" + UUID.randomUUID(), "fake-sandbox.onmicrosoft.com");
-    public static final Account PRIMARY = new Account("primary", "22222222-2222-4222-8222-222222222222",
+    public static final Account PRIMARY = new Account("primary", "0000aaaa-0000-4000-8000-000000000002",
+            "22222222-2222-4222-8222-222222222222",
             "fake-primary-secret-" + UUID.randomUUID(), "fake-primary.onmicrosoft.com");
 
     /** Only the test that rotates a key behind the broker's back uses this one. */
-    public static final Account ROTATING = new Account("rotating", "33333333-3333-4333-8333-333333333333",
+    public static final Account ROTATING = new Account("rotating", "0000aaaa-0000-4000-8000-000000000003",
+            "33333333-3333-4333-8333-333333333333",
             "fake-rotating-secret-" + UUID.randomUUID(), "fake-rotating.onmicrosoft.com");
 
     /**
      * Only the credential API tests use this one: they rotate it, so its token cache and Vault path are
      * theirs alone.
      */
-    public static final Account LAB = new Account("lab", "44444444-4444-4444-8444-444444444444",
+    public static final Account LAB = new Account("lab", "0000aaaa-0000-4000-8000-000000000004",
+            "44444444-4444-4444-8444-444444444444",
             "fake-lab-secret-" + UUID.randomUUID(), "fake-lab.onmicrosoft.com");
+
+    /** A tenant no test environment is pinned to: the account of somebody else. */
+    public static final String FOREIGN_TENANT = "0000ffff-0000-4000-8000-0000000000ff";
 
     private Fixtures() {
     }

@@ -14,6 +14,7 @@ import io.credentialbroker.credential.CredentialVersionConflictException;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
+import io.credentialbroker.testing.Fixtures;
 
 /**
  * The dev-mode store keeps versions with check-and-set as Vault does, so rotations work in dev
@@ -21,7 +22,8 @@ import io.credentialbroker.environment.Environment;
  */
 class InMemoryCredentialStoreTest {
 
-    private static final Environment SANDBOX = new Environment("sandbox", Cloud.PUBLIC, "partner-center/sandbox",
+    private static final Environment SANDBOX = new Environment("sandbox", Fixtures.SANDBOX.tenant(), Cloud.PUBLIC,
+            "partner-center/sandbox",
             Environment.defaultTokenEndpoint(Cloud.PUBLIC), Cloud.PUBLIC.resource());
 
     private final InMemoryCredentialStore store = new InMemoryCredentialStore(Clock.systemUTC());

@@ -46,6 +46,7 @@ import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.testing.CapturedLogs;
+import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.TestClock;
 import io.credentialbroker.testing.VaultStandIn;
 import io.quarkus.vault.client.VaultClient;
@@ -67,7 +68,7 @@ class VaultCredentialStoreTest {
     private static final String DOMAIN = "fake-sandbox.onmicrosoft.com";
     private static final Duration TIMEOUT = Duration.ofMillis(500);
 
-    private static final Environment SANDBOX = new Environment("sandbox", Cloud.PUBLIC, PATH,
+    private static final Environment SANDBOX = new Environment("sandbox", Fixtures.SANDBOX.tenant(), Cloud.PUBLIC, PATH,
             Environment.defaultTokenEndpoint(Cloud.PUBLIC), Cloud.PUBLIC.resource());
 
     private VaultStandIn vault;

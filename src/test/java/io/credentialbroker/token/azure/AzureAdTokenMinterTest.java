@@ -59,6 +59,7 @@ import io.credentialbroker.credential.ClientSecret;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
+import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.token.MintResult;
 import io.credentialbroker.token.MintResult.Failed;
 import io.credentialbroker.token.MintResult.FailureKind;
@@ -444,7 +445,8 @@ class AzureAdTokenMinterTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        Environment nowhere = new Environment("sandbox", Cloud.PUBLIC, "partner-center/sandbox",
+        Environment nowhere = new Environment("sandbox", Fixtures.SANDBOX.tenant(), Cloud.PUBLIC,
+                "partner-center/sandbox",
                 "http://127.0.0.1:" + closedPort + "/{domain}/oauth2/v2.0/token", PARTNER_CENTER);
 
         assertFailed(minter.mint(nowhere, credential()), FailureKind.TRANSIENT, 0, "connection_failed");
@@ -687,12 +689,12 @@ class AzureAdTokenMinterTest {
     }
 
     private static Environment v2Environment() {
-        return new Environment("sandbox", Cloud.PUBLIC, "partner-center/sandbox",
+        return new Environment("sandbox", Fixtures.SANDBOX.tenant(), Cloud.PUBLIC, "partner-center/sandbox",
                 wireMock.baseUrl() + "/{domain}/oauth2/v2.0/token", PARTNER_CENTER);
     }
 
     private static Environment v1Environment() {
-        return new Environment("sandbox", Cloud.PUBLIC, "partner-center/sandbox",
+        return new Environment("sandbox", Fixtures.SANDBOX.tenant(), Cloud.PUBLIC, "partner-center/sandbox",
                 wireMock.baseUrl() + "/{domain}/oauth2/token", PARTNER_CENTER);
     }
 
