@@ -115,8 +115,8 @@ public class AzureAdTokenMinter implements TokenMinter {
     private final ObjectMapper json;
 
     @Inject
-    public AzureAdTokenMinter(BrokerConfig config) {
-        this(config.token().azureAd().connectTimeout(), config.token().azureAd().readTimeout(), Clock.systemUTC());
+    public AzureAdTokenMinter(BrokerConfig config, Clock clock) {
+        this(config.token().azureAd().connectTimeout(), config.token().azureAd().readTimeout(), clock);
     }
 
     /**
