@@ -45,7 +45,7 @@ import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 
 /**
- * Translates the credential endpoints of the HTTP contract (design.md) into calls on the credential
+ * Translates the credential endpoints of the HTTP contract (README.md) into calls on the credential
  * and rotation services. A secret travels only in a {@code PUT} body; no answer carries one.
  * {@code Cache-Control: no-store} is set on every answer under this path by
  * {@link CredentialCacheControl}.

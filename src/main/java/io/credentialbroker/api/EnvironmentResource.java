@@ -35,7 +35,7 @@ import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 
 /**
- * Translates the token endpoints of the HTTP contract (design.md) into calls on the token service.
+ * Translates the token endpoints of the HTTP contract (README.md) into calls on the token service.
  */
 @Path("/v1/environments")
 @Produces(MediaType.APPLICATION_JSON)

@@ -181,7 +181,7 @@ public interface BrokerConfig {
         @WithDefault("30S")
         Duration clockSkew();
 
-        /** Retries of one mint after a 5xx, timeout or reset (facts.md: at most 2). */
+        /** Retries of one mint after a 5xx, timeout or reset (at most 2: docs/upstream-behaviour.md). */
         @WithDefault("2")
         int maxRetries();
 

@@ -7,7 +7,7 @@ import jakarta.inject.Singleton;
 
 import io.quarkus.arc.DefaultBean;
 
-/** The one source of time for token lifetimes; tests replace it with a clock they can tick. */
+/** The application's one wall clock (docs/architecture.md); tests replace it with one they tick. */
 @Singleton
 public class ClockProducer {
 

@@ -48,7 +48,7 @@ import io.quarkus.runtime.Startup;
  * Rotates an environment's credential without ever making current a key Azure AD refuses: the new
  * credential is proved with a real token request (whose token is dropped, never cached or served),
  * and only then stored, with check-and-set on the version the operator saw, so of two concurrent
- * rotations exactly one wins. Azure AD may take 2-10 minutes to accept a new key (facts.md): a
+ * rotations exactly one wins. New keys take minutes to be accepted (docs/upstream-behaviour.md): a
  * rotation the request cannot wait for goes on proving in the background, jittered, until
  * {@code proof-timeout}, while the old key keeps serving; it can be looked up and cancelled by id.
  * After a successful store the environment's next token is minted with the new credential.
@@ -367,7 +367,7 @@ public class RotationService {
         MintResult.Failed failed = (MintResult.Failed) result;
         String code = TokenFailure.Reason.forAzureAd(failed.kind()).code();
         run.recordRefusal(code, failed.errorCodes());
-        // Azure AD's identifiers only: never the request form, never error_description (facts.md).
+        // Azure AD's identifiers only: not the request form nor error_description (docs/upstream-behaviour.md).
         LOG.debugf("Rotation %s of environment '%s': attempt %d refused (%s, http %d, error_codes %s, trace_id %s,"
                 + " correlation_id %s)", run.id, run.environment.name(), attempt, code, failed.httpStatus(),
                 failed.errorCodes(), failed.traceId(), failed.correlationId());

@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * The Azure clouds Partner Center runs in, each with its own Azure AD authority and Partner Center
- * resource (facts.md, "Azure AD token request"). A credential registered in one cloud fails in
- * another, so the cloud is part of an environment's identity.
+ * resource (docs/upstream-behaviour.md, "Azure AD token request"). A credential registered in one
+ * cloud fails in another, so the cloud is part of an environment's identity.
  */
 public enum Cloud {
 

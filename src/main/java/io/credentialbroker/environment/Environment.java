@@ -53,7 +53,7 @@ public record Environment(String name, TenantId tenantId, Cloud cloud, String va
 
     /**
      * Whether the endpoint is Azure AD's v1 ({@code .../oauth2/token}), which takes {@code resource}
-     * instead of v2's {@code scope} (facts.md).
+     * instead of v2's {@code scope} (docs/upstream-behaviour.md).
      */
     public boolean usesV1Endpoint() {
         return tokenEndpointTemplate.replace(DOMAIN_PLACEHOLDER, "tenant").endsWith("/oauth2/token");

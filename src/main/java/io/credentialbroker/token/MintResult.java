@@ -72,7 +72,7 @@ public sealed interface MintResult {
         }
     }
 
-    /** How the cache treats a failure (facts.md, "Azure AD responses"). */
+    /** How the cache treats a failure (docs/upstream-behaviour.md, "Azure AD responses"). */
     enum FailureKind {
 
         /** The key is wrong (AADSTS7000215) or otherwise refused: re-read Vault once, no retry. */

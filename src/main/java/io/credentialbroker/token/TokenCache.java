@@ -259,7 +259,7 @@ public final class TokenCache {
         Attempt attempt = mintWithRetries(current);
         if (attempt.result() instanceof MintResult.Failed failed && failed.kind().isCredentialProblem()) {
             // Another replica may have rotated the key since we read it: read Vault once more, and
-            // try the credential found there once; never retry the same rejected key (facts.md).
+            // try the credential found there once; never retry the same rejected key (docs/upstream-behaviour.md).
             Optional<PartnerCredential> reread = rereadCredential();
             if (reread.isPresent() && !reread.get().sameKeyAs(current)) {
                 current = reread.get();
@@ -365,7 +365,7 @@ public final class TokenCache {
     }
 
     private void logFailure(TokenFailure failure) {
-        // Only Azure AD's error identifiers: never the request form, never error_description (facts.md).
+        // Azure AD's error identifiers only: not the request form nor error_description (docs/upstream-behaviour.md).
         LOG.warnf("No token for environment '%s': %s (http %d, error_codes %s, trace_id %s, correlation_id %s);"
                 + " next attempt after %s", environment.name(), failure.reason().code(), failure.httpStatus(),
                 failure.errorCodes(), failure.traceId(), failure.correlationId(), quietUntil);

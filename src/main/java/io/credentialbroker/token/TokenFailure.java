@@ -70,7 +70,7 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
             };
         }
 
-        /** How a failed token request to Azure AD is reported (facts.md, "Azure AD responses"). */
+        /** How a failed token request to Azure AD is reported (docs/upstream-behaviour.md). */
         public static Reason forAzureAd(MintResult.FailureKind kind) {
             return switch (kind) {
                 case CREDENTIAL_INVALID -> CREDENTIAL_INVALID;

@@ -46,7 +46,7 @@ import com.sun.net.httpserver.HttpServer;
  * and real JSON.
  *
  * <p>
- * Where Vault's own behaviour differs from the summary in facts.md, this follows Vault (from the
+ * Where Vault differs from the summary in docs/upstream-behaviour.md, this follows Vault (from the
  * source of vault-plugin-secrets-kv): reading a deleted or destroyed version answers 404 with the
  * version's metadata and {@code "data": null} (not {@code {"errors":[]}}); a secret's
  * {@code max_versions} in its metadata is 0 until set, the mount's limit (10 by default) applying;

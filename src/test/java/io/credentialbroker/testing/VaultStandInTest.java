@@ -29,8 +29,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager.TestInjector;
 
 /**
- * The stand-in keeps Vault's KV v2, auth and error semantics over real HTTP (facts.md, "HashiCorp
- * Vault").
+ * The stand-in keeps Vault's KV v2, auth and error semantics over real HTTP
+ * (docs/upstream-behaviour.md, "HashiCorp Vault (KV v2)").
  */
 class VaultStandInTest {
 

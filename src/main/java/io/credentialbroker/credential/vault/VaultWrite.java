@@ -26,13 +26,13 @@ import io.quarkus.vault.client.common.VaultResponse;
 /**
  * One check-and-set write of one environment's KV v2 secret. The request is built by hand rather
  * than with {@code VaultSecretsKV2#updateSecret}: in quarkus-vault 4.7.0 that method maps Vault's
- * write answer onto the read answer's shape, so the new version number is lost (toolchain.md). Here
+ * write answer onto a read's shape, so the new version is lost (docs/upstream-behaviour.md). Here
  * the version is read from the raw answer. Like {@link VaultRead}, failures carry our own words
  * only: never the request body (it holds the secret) nor Vault's raw answer.
  */
 final class VaultWrite {
 
-    /** Vault's words for a check-and-set mismatch (facts.md); it answers 400 with them. */
+    /** Vault's words for a check-and-set mismatch, sent with a 400 (docs/upstream-behaviour.md). */
     private static final String CAS_MISMATCH = "check-and-set parameter did not match";
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -55,7 +55,7 @@ import io.credentialbroker.token.TokenMinter;
  * Built on the JDK {@link HttpClient} rather than quarkus-oidc-client, which hides the status, the
  * {@code Retry-After} header and the {@code error_codes} the cache must act on, fails with a
  * NullPointerException on a 503 with an empty body, and logs the request form, secret included, at
- * DEBUG (toolchain.md). The call is synchronous because the token cache calls it from its own
+ * DEBUG (docs/upstream-behaviour.md). It is synchronous since the token cache calls it from its own
  * refresh thread; it blocks for at most the read timeout, counted from the start of the request to
  * the last byte of the answer (the connect timeout bounds the connecting part within it).
  *
@@ -81,7 +81,7 @@ public class AzureAdTokenMinter implements TokenMinter {
     private static final String THROTTLED = "throttled";
     private static final String HTTP_ERROR = "http_error";
 
-    /** AADSTS7000222: the client secret has expired (facts.md, "Azure AD responses"). */
+    /** AADSTS7000222: the client secret has expired (docs/upstream-behaviour.md). */
     private static final int AADSTS_SECRET_EXPIRED = 7000222;
 
     /**
@@ -115,8 +115,8 @@ public class AzureAdTokenMinter implements TokenMinter {
     private final ObjectMapper json;
 
     @Inject
-    public AzureAdTokenMinter(BrokerConfig config) {
-        this(config.token().azureAd().connectTimeout(), config.token().azureAd().readTimeout(), Clock.systemUTC());
+    public AzureAdTokenMinter(BrokerConfig config, Clock clock) {
+        this(config.token().azureAd().connectTimeout(), config.token().azureAd().readTimeout(), clock);
     }
 
     /**
@@ -326,7 +326,7 @@ public class AzureAdTokenMinter implements TokenMinter {
         return new Failed(kind, status, error, errorCodes, traceId, correlationId, retryAfter);
     }
 
-    /** facts.md, "Azure AD responses", and reliability cases 10 to 14. */
+    /** docs/upstream-behaviour.md, "Azure AD responses"; docs/reliability.md, cases 10 to 14. */
     private static FailureKind classify(int status, String error, List<Integer> errorCodes) {
         if (status == 429) {
             return FailureKind.THROTTLED;

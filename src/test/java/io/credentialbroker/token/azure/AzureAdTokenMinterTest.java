@@ -67,7 +67,7 @@ import io.credentialbroker.token.MintResult.Issued;
 
 /**
  * The Azure AD minter against a WireMock stand-in for the token endpoint, over real HTTP on
- * loopback. Numbers in display names are the cases of shared/reliability-cases.md.
+ * loopback. Numbers in display names are the cases of docs/reliability.md.
  */
 class AzureAdTokenMinterTest {
 
@@ -147,7 +147,7 @@ class AzureAdTokenMinterTest {
     }
 
     @Test
-    @DisplayName("v1: sends resource=<resource> instead of scope (facts.md, Azure AD token request)")
+    @DisplayName("v1: sends resource=<resource> instead of scope (docs/upstream-behaviour.md, Azure AD token request)")
     void sendsResourceInsteadOfScopeToV1Endpoint() {
         stubToken(V1_TOKEN_PATH, 3599);
 
@@ -198,7 +198,7 @@ class AzureAdTokenMinterTest {
     }
 
     @Test
-    @DisplayName("v1 sends expires_in and expires_on as strings (facts.md)")
+    @DisplayName("v1 sends expires_in and expires_on as strings (docs/upstream-behaviour.md)")
     void parsesStringExpiresInFromV1Endpoint() {
         String token = "fake-access-token-" + UUID.randomUUID();
         wireMock.stubFor(post(urlPathEqualTo(V1_TOKEN_PATH)).willReturn(json(200, """
@@ -724,7 +724,7 @@ class AzureAdTokenMinterTest {
                 post(urlPathEqualTo(TOKEN_PATH)).willReturn(json(status, errorBody(error, code, description))));
     }
 
-    /** Azure AD's error shape (facts.md, "Azure AD responses"). */
+    /** Azure AD's error shape (docs/upstream-behaviour.md, "Azure AD responses"). */
     private static String errorBody(String error, int code, String description) {
         return """
                 {"error":"%s","error_description":"%s\\r\\nTrace ID: fake\\r\\nTimestamp: 2026-11-24 12:00:00Z",
