@@ -6,6 +6,10 @@
 #
 #   bench/run.sh                # the full run
 #   WRK_SECONDS=5 REFRESH_SECONDS=30 bench/run.sh   # a quick look (RESULTS.md says so)
+#   BENCH_PROFILE=1 bench/run.sh   # also record a JFR profile of figure 1's brokers under each load
+#                                  # shape (after the measured rounds) and summarise it in RESULTS.md
+#   BENCH_PROFILE=1 BENCH_FIGURE1_ONLY=1 bench/run.sh   # figure 1 and its profiles only, printed;
+#                                  # RESULTS.md is left alone
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +29,11 @@ BROKER_PORT=18181
 CEILING_PORT=18182
 OFF_PORT=18183
 QUIET_PORT=18184
+CALLERS_PORT=18185
 ROUNDS=3
+BENCH_PROFILE="${BENCH_PROFILE:-0}"
+BENCH_FIGURE1_ONLY="${BENCH_FIGURE1_ONLY:-0}"
+PROFILE_SECONDS="${PROFILE_SECONDS:-20}"
 # identical for both applications
 JVM_OPTS=(-Xmx512m -XX:+UseG1GC)
 
@@ -54,7 +62,7 @@ if ! command -v wrk >/dev/null 2>&1; then
     say "installing wrk"
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT; do
+for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT $CALLERS_PORT; do
     port_free "$port" || fail "port $port on 127.0.0.1 is taken"
 done
 
@@ -70,13 +78,15 @@ tool() { java -cp "$work/tools" BenchTool "$@"; }
 
 # ------------------------------------------------------------------------------------ stand-ins
 say "starting the stand-ins: Azure AD token endpoint, Vault KV v2, callers' JWKS issuer"
-java -cp "$work/tools" BenchTool serve "$work/standin.port" "$work/bearer" 900 >"$work/standins.txt" 2>&1 &
+java -cp "$work/tools" BenchTool serve "$work/standin.port" "$work/bearer" 1200 "$work/callers" \
+    >"$work/standins.txt" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -s "$work/standin.port" ] && break; sleep 0.1; done
 [ -s "$work/standin.port" ] || fail "stand-ins did not start"
 SP="$(cat "$work/standin.port")"
 STANDIN="http://127.0.0.1:$SP"
 export BENCH_BEARER="$(cat "$work/bearer")"
+export BENCH_CALLERS_FILE="$work/callers"
 control() { curl -fsS --max-time 5 "$STANDIN/control/$1"; }
 azure_total() { control token-requests | awk '$1 == "total" { print $2 }'; }
 
@@ -157,10 +167,11 @@ start_broker() {
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 quarkus_started() { sed -n 's/.* started in \([0-9.]*\)s.*/\1/p' "$work/$1.log" | head -1; }
 
-# wrk_run LABEL URL SECONDS: prints the RESULT line's fields as "key=value ..."
+# wrk_run LABEL URL SECONDS [SCRIPT]: prints the RESULT line's fields as "key=value ..."; SCRIPT is
+# token.lua (one caller) by default, callers.lua for the 1,000 distinct callers
 wrk_run() {
-    local label="$1" url="$2" seconds="$3"
-    wrk -t$WRK_THREADS -c$CONNECTIONS -d"${seconds}s" --timeout 10s -s "$here/wrk/token.lua" "$url" \
+    local label="$1" url="$2" seconds="$3" script="${4:-token.lua}"
+    wrk -t$WRK_THREADS -c$CONNECTIONS -d"${seconds}s" --timeout 10s -s "$here/wrk/$script" "$url" \
         >"$work/wrk-$label.txt" 2>&1 || true
     grep '^RESULT' "$work/wrk-$label.txt" | sed 's/^RESULT //' || fail "wrk $label printed no result"
 }
@@ -189,11 +200,14 @@ token_url="http://127.0.0.1:$BROKER_PORT/v1/environments/env-001/token"
 ceiling_url="http://127.0.0.1:$CEILING_PORT/v1/environments/env-001/token"
 off_url="http://127.0.0.1:$OFF_PORT/v1/environments/env-001/token"
 quiet_url="http://127.0.0.1:$QUIET_PORT/v1/environments/env-001/token"
+callers_url="http://127.0.0.1:$CALLERS_PORT/v1/environments/env-001/token"
 
 # ------------------------------------------------------------------------------------ figure 1 (+5)
-# The four apps run side by side and take turns under wrk, in $ROUNDS rounds whose order rotates,
-# so that whatever else the machine does at the time weighs on each of them alike.
-say "figure 1: starting the broker (verified-token cache on), the broker (cache off), the broker (audit off) and the ceiling app"
+# The apps run side by side and take turns under wrk, in $ROUNDS rounds whose order rotates, so that
+# whatever else the machine does at the time weighs on each of them alike. Two load shapes: one
+# caller (its rate limit lifted), and 1,000 distinct callers taken round-robin (each with its own
+# JWT, under the default rate limit), each against the ceiling app with the same wrk script.
+say "figure 1: starting the broker (verified-token cache on), the broker (cache off), the broker (audit off), the broker for 1,000 callers and the ceiling app"
 start_broker broker-cache-on "$(write_config broker-cache-on 1)"
 on_pid=$app_pid
 broker_ready_ms=$app_ready_ms
@@ -219,29 +233,71 @@ BROKER_PORT=$QUIET_PORT start_broker broker-audit-off "$(BROKER_PORT=$QUIET_PORT
     'quarkus.log.category."credential-broker.audit".level=OFF')"
 quiet_pid=$app_pid
 
-declare -A url_of=([on]="$token_url" [off]="$off_url" [quiet]="$quiet_url" [ceiling]="$ceiling_url")
+# the second load shape: 1,000 callers, one grant naming them all, the default per-caller rate limit
+# (100 requests/s, burst 200: at this machine's throughput each caller sends a few dozen a second)
+BROKER_PORT=$CALLERS_PORT start_broker broker-callers "$(BROKER_PORT=$CALLERS_PORT write_config broker-callers 1 \
+    "broker.grants.many.callers=$(tool caller-names)" broker.grants.many.environments=env-001 \
+    broker.grants.many.permissions=token broker.rate-limit.token-requests-per-second=100 \
+    broker.rate-limit.token-burst=200)"
+callers_pid=$app_pid
+
+declare -A url_of=([on]="$token_url" [off]="$off_url" [quiet]="$quiet_url" [ceiling]="$ceiling_url"
+    [callers]="$callers_url" [ceiling2]="$ceiling_url")
+declare -A script_of=([on]=token.lua [off]=token.lua [quiet]=token.lua [ceiling]=token.lua
+    [callers]=callers.lua [ceiling2]=callers.lua)
+apps=(on off quiet ceiling callers ceiling2)
 # warm-up, then a 5 s pass each: after 30 s of load a broker's first 5 s round still ran at two
 # thirds of its later rounds (the JIT compiles on the same 2 cores); the pass is not counted
-for app in on off quiet ceiling; do
-    wrk_run "warmup-$app" "${url_of[$app]}" "$WRK_WARMUP_SECONDS" >/dev/null
+for app in "${apps[@]}"; do
+    wrk_run "warmup-$app" "${url_of[$app]}" "$WRK_WARMUP_SECONDS" "${script_of[$app]}" >/dev/null
 done
-for app in on off quiet ceiling; do
-    wrk_run "settle-$app" "${url_of[$app]}" 5 >/dev/null
+for app in "${apps[@]}"; do
+    wrk_run "settle-$app" "${url_of[$app]}" 5 "${script_of[$app]}" >/dev/null
 done
 slice=$((WRK_SECONDS / ROUNDS))
-order=(ceiling on off quiet)
+order=(ceiling on off quiet ceiling2 callers)
 for round in $(seq 1 $ROUNDS); do
     say "figure 1: round $round of $ROUNDS (${order[*]}, ${slice} s each)"
     for app in "${order[@]}"; do
-        wrk_run "$app-$round" "${url_of[$app]}" "$slice" >>"$work/rounds-$app.txt"
+        wrk_run "$app-$round" "${url_of[$app]}" "$slice" "${script_of[$app]}" >>"$work/rounds-$app.txt"
     done
     order=("${order[@]:1}" "${order[0]}")
 done
 on=$(combine "$work/rounds-on.txt"); off=$(combine "$work/rounds-off.txt"); ceiling=$(combine "$work/rounds-ceiling.txt")
-quiet=$(combine "$work/rounds-quiet.txt")
+quiet=$(combine "$work/rounds-quiet.txt"); callers=$(combine "$work/rounds-callers.txt")
+ceiling2=$(combine "$work/rounds-ceiling2.txt")
 broker_rss_load=$(rss_kb "$on_pid")
 ceiling_rss_load=$(rss_kb "$ceiling_pid")
-for app_pid in "$on_pid" "$off_pid" "$quiet_pid" "$ceiling_pid"; do stop_app; done
+
+# BENCH_PROFILE=1: a JFR profile of the default broker under each load shape, after the measured
+# rounds (so the recording's own cost is in none of the figures above)
+declare -A profile_of=()
+if [ "$BENCH_PROFILE" = 1 ]; then
+    for app in on callers; do
+        pid_var="${app}_pid"
+        say "figure 1: recording a ${PROFILE_SECONDS} s JFR profile of the broker ($app)"
+        jcmd "${!pid_var}" JFR.start name=bench settings=profile filename="$work/profile-$app.jfr" >/dev/null
+        wrk_run "profile-$app" "${url_of[$app]}" "$PROFILE_SECONDS" "${script_of[$app]}" >"$work/profile-$app-wrk.txt"
+        jcmd "${!pid_var}" JFR.stop name=bench >/dev/null
+        profile_of[$app]=$(tool profile "$work/profile-$app.jfr")
+    done
+fi
+for app_pid in "$on_pid" "$off_pid" "$quiet_pid" "$ceiling_pid" "$callers_pid"; do stop_app; done
+
+if [ "$BENCH_FIGURE1_ONLY" = 1 ]; then
+    for app in ceiling on off quiet ceiling2 callers; do
+        r=$(combine "$work/rounds-$app.txt")
+        printf '%-9s req/s %s p50 %s p99 %s p99.9 %s errors %s\n' "$app" "$(rps "$r")" "$(ms "$(field "$r" p50)")" \
+            "$(ms "$(field "$r" p99)")" "$(ms "$(field "$r" p999)")" "$(errors "$r")"
+    done
+    echo "one caller: throughput $(ratio "$(rps "$on")" "$(rps "$ceiling")") of the ceiling, p99 $(ratio "$(field "$on" p99)" "$(field "$ceiling" p99)")x"
+    echo "1,000 callers: throughput $(ratio "$(rps "$callers")" "$(rps "$ceiling2")") of the ceiling, p99 $(ratio "$(field "$callers" p99)" "$(field "$ceiling2" p99)")x"
+    for app in "${!profile_of[@]}"; do
+        printf '\n## profile: %s\n\n%s\n' "$app" "${profile_of[$app]}"
+    done
+    say "figure 1 only (BENCH_FIGURE1_ONLY=1): RESULTS.md left alone; raw output in $work"
+    exit 0
+fi
 
 # ------------------------------------------------------------------------------------ figure 2
 say "figure 2: cold herd, $HERD concurrent first requests on each of $HERD_ENVIRONMENTS environments in turn"
