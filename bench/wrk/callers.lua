@@ -10,10 +10,13 @@ end
 file:close()
 assert(#tokens > 0, "no bearer tokens in BENCH_CALLERS_FILE")
 
--- one prepared request per caller: wrk sends them in turn without formatting each again
+-- one prepared request per caller, made in init() (wrk's host header is known only from then on):
+-- wrk then sends them in turn without formatting each again
 local requests = {}
-for i, token in ipairs(tokens) do
-  requests[i] = wrk.format("POST", nil, { ["Authorization"] = "Bearer " .. token })
+function init(args)
+  for i, token in ipairs(tokens) do
+    requests[i] = wrk.format("POST", nil, { ["Authorization"] = "Bearer " .. token })
+  end
 end
 
 local threads = 0
