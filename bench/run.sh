@@ -6,6 +6,10 @@
 #
 #   bench/run.sh                # the full run
 #   WRK_SECONDS=5 REFRESH_SECONDS=30 bench/run.sh   # a quick look (RESULTS.md says so)
+#   BENCH_PROFILE=1 bench/run.sh   # also record a JFR profile of figure 1's brokers under each load
+#                                  # shape (after the measured rounds) and summarise it in RESULTS.md
+#   BENCH_PROFILE=1 BENCH_FIGURE1_ONLY=1 bench/run.sh   # figure 1 and its profiles only, printed;
+#                                  # RESULTS.md is left alone
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +29,11 @@ BROKER_PORT=18181
 CEILING_PORT=18182
 OFF_PORT=18183
 QUIET_PORT=18184
+CALLERS_PORT=18185
 ROUNDS=3
+BENCH_PROFILE="${BENCH_PROFILE:-0}"
+BENCH_FIGURE1_ONLY="${BENCH_FIGURE1_ONLY:-0}"
+PROFILE_SECONDS="${PROFILE_SECONDS:-20}"
 # identical for both applications
 JVM_OPTS=(-Xmx512m -XX:+UseG1GC)
 
@@ -54,7 +62,7 @@ if ! command -v wrk >/dev/null 2>&1; then
     say "installing wrk"
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT; do
+for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT $CALLERS_PORT; do
     port_free "$port" || fail "port $port on 127.0.0.1 is taken"
 done
 
@@ -70,13 +78,15 @@ tool() { java -cp "$work/tools" BenchTool "$@"; }
 
 # ------------------------------------------------------------------------------------ stand-ins
 say "starting the stand-ins: Azure AD token endpoint, Vault KV v2, callers' JWKS issuer"
-java -cp "$work/tools" BenchTool serve "$work/standin.port" "$work/bearer" 900 >"$work/standins.txt" 2>&1 &
+java -cp "$work/tools" BenchTool serve "$work/standin.port" "$work/bearer" 1200 "$work/callers" \
+    >"$work/standins.txt" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -s "$work/standin.port" ] && break; sleep 0.1; done
 [ -s "$work/standin.port" ] || fail "stand-ins did not start"
 SP="$(cat "$work/standin.port")"
 STANDIN="http://127.0.0.1:$SP"
 export BENCH_BEARER="$(cat "$work/bearer")"
+export BENCH_CALLERS_FILE="$work/callers"
 control() { curl -fsS --max-time 5 "$STANDIN/control/$1"; }
 azure_total() { control token-requests | awk '$1 == "total" { print $2 }'; }
 
@@ -157,10 +167,11 @@ start_broker() {
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 quarkus_started() { sed -n 's/.* started in \([0-9.]*\)s.*/\1/p' "$work/$1.log" | head -1; }
 
-# wrk_run LABEL URL SECONDS: prints the RESULT line's fields as "key=value ..."
+# wrk_run LABEL URL SECONDS [SCRIPT]: prints the RESULT line's fields as "key=value ..."; SCRIPT is
+# token.lua (one caller) by default, callers.lua for the 1,000 distinct callers
 wrk_run() {
-    local label="$1" url="$2" seconds="$3"
-    wrk -t$WRK_THREADS -c$CONNECTIONS -d"${seconds}s" --timeout 10s -s "$here/wrk/token.lua" "$url" \
+    local label="$1" url="$2" seconds="$3" script="${4:-token.lua}"
+    wrk -t$WRK_THREADS -c$CONNECTIONS -d"${seconds}s" --timeout 10s -s "$here/wrk/$script" "$url" \
         >"$work/wrk-$label.txt" 2>&1 || true
     grep '^RESULT' "$work/wrk-$label.txt" | sed 's/^RESULT //' || fail "wrk $label printed no result"
 }
@@ -189,11 +200,14 @@ token_url="http://127.0.0.1:$BROKER_PORT/v1/environments/env-001/token"
 ceiling_url="http://127.0.0.1:$CEILING_PORT/v1/environments/env-001/token"
 off_url="http://127.0.0.1:$OFF_PORT/v1/environments/env-001/token"
 quiet_url="http://127.0.0.1:$QUIET_PORT/v1/environments/env-001/token"
+callers_url="http://127.0.0.1:$CALLERS_PORT/v1/environments/env-001/token"
 
 # ------------------------------------------------------------------------------------ figure 1 (+5)
-# The four apps run side by side and take turns under wrk, in $ROUNDS rounds whose order rotates,
-# so that whatever else the machine does at the time weighs on each of them alike.
-say "figure 1: starting the broker (verified-token cache on), the broker (cache off), the broker (audit off) and the ceiling app"
+# The apps run side by side and take turns under wrk, in $ROUNDS rounds whose order rotates, so that
+# whatever else the machine does at the time weighs on each of them alike. Two load shapes: one
+# caller (its rate limit lifted), and 1,000 distinct callers taken round-robin (each with its own
+# JWT, under the default rate limit), each against the ceiling app with the same wrk script.
+say "figure 1: starting the broker (verified-token cache on), the broker (cache off), the broker (audit off), the broker for 1,000 callers and the ceiling app"
 start_broker broker-cache-on "$(write_config broker-cache-on 1)"
 on_pid=$app_pid
 broker_ready_ms=$app_ready_ms
@@ -219,29 +233,71 @@ BROKER_PORT=$QUIET_PORT start_broker broker-audit-off "$(BROKER_PORT=$QUIET_PORT
     'quarkus.log.category."credential-broker.audit".level=OFF')"
 quiet_pid=$app_pid
 
-declare -A url_of=([on]="$token_url" [off]="$off_url" [quiet]="$quiet_url" [ceiling]="$ceiling_url")
+# the second load shape: 1,000 callers, one grant naming them all, the default per-caller rate limit
+# (100 requests/s, burst 200: at this machine's throughput each caller sends a few dozen a second)
+BROKER_PORT=$CALLERS_PORT start_broker broker-callers "$(BROKER_PORT=$CALLERS_PORT write_config broker-callers 1 \
+    "broker.grants.many.callers=$(tool caller-names)" broker.grants.many.environments=env-001 \
+    broker.grants.many.permissions=token broker.rate-limit.token-requests-per-second=100 \
+    broker.rate-limit.token-burst=200)"
+callers_pid=$app_pid
+
+declare -A url_of=([on]="$token_url" [off]="$off_url" [quiet]="$quiet_url" [ceiling]="$ceiling_url"
+    [callers]="$callers_url" [ceiling2]="$ceiling_url")
+declare -A script_of=([on]=token.lua [off]=token.lua [quiet]=token.lua [ceiling]=token.lua
+    [callers]=callers.lua [ceiling2]=callers.lua)
+apps=(on off quiet ceiling callers ceiling2)
 # warm-up, then a 5 s pass each: after 30 s of load a broker's first 5 s round still ran at two
 # thirds of its later rounds (the JIT compiles on the same 2 cores); the pass is not counted
-for app in on off quiet ceiling; do
-    wrk_run "warmup-$app" "${url_of[$app]}" "$WRK_WARMUP_SECONDS" >/dev/null
+for app in "${apps[@]}"; do
+    wrk_run "warmup-$app" "${url_of[$app]}" "$WRK_WARMUP_SECONDS" "${script_of[$app]}" >/dev/null
 done
-for app in on off quiet ceiling; do
-    wrk_run "settle-$app" "${url_of[$app]}" 5 >/dev/null
+for app in "${apps[@]}"; do
+    wrk_run "settle-$app" "${url_of[$app]}" 5 "${script_of[$app]}" >/dev/null
 done
 slice=$((WRK_SECONDS / ROUNDS))
-order=(ceiling on off quiet)
+order=(ceiling on off quiet ceiling2 callers)
 for round in $(seq 1 $ROUNDS); do
     say "figure 1: round $round of $ROUNDS (${order[*]}, ${slice} s each)"
     for app in "${order[@]}"; do
-        wrk_run "$app-$round" "${url_of[$app]}" "$slice" >>"$work/rounds-$app.txt"
+        wrk_run "$app-$round" "${url_of[$app]}" "$slice" "${script_of[$app]}" >>"$work/rounds-$app.txt"
     done
     order=("${order[@]:1}" "${order[0]}")
 done
 on=$(combine "$work/rounds-on.txt"); off=$(combine "$work/rounds-off.txt"); ceiling=$(combine "$work/rounds-ceiling.txt")
-quiet=$(combine "$work/rounds-quiet.txt")
+quiet=$(combine "$work/rounds-quiet.txt"); callers=$(combine "$work/rounds-callers.txt")
+ceiling2=$(combine "$work/rounds-ceiling2.txt")
 broker_rss_load=$(rss_kb "$on_pid")
 ceiling_rss_load=$(rss_kb "$ceiling_pid")
-for app_pid in "$on_pid" "$off_pid" "$quiet_pid" "$ceiling_pid"; do stop_app; done
+
+# BENCH_PROFILE=1: a JFR profile of the default broker under each load shape, after the measured
+# rounds (so the recording's own cost is in none of the figures above)
+declare -A profile_of=()
+if [ "$BENCH_PROFILE" = 1 ]; then
+    for app in on callers; do
+        pid_var="${app}_pid"
+        say "figure 1: recording a ${PROFILE_SECONDS} s JFR profile of the broker ($app)"
+        jcmd "${!pid_var}" JFR.start name=bench settings=profile filename="$work/profile-$app.jfr" >/dev/null
+        wrk_run "profile-$app" "${url_of[$app]}" "$PROFILE_SECONDS" "${script_of[$app]}" >"$work/profile-$app-wrk.txt"
+        jcmd "${!pid_var}" JFR.stop name=bench >/dev/null
+        profile_of[$app]=$(tool profile "$work/profile-$app.jfr")
+    done
+fi
+for app_pid in "$on_pid" "$off_pid" "$quiet_pid" "$ceiling_pid" "$callers_pid"; do stop_app; done
+
+if [ "$BENCH_FIGURE1_ONLY" = 1 ]; then
+    for app in ceiling on off quiet ceiling2 callers; do
+        r=$(combine "$work/rounds-$app.txt")
+        printf '%-9s req/s %s p50 %s p99 %s p99.9 %s errors %s\n' "$app" "$(rps "$r")" "$(ms "$(field "$r" p50)")" \
+            "$(ms "$(field "$r" p99)")" "$(ms "$(field "$r" p999)")" "$(errors "$r")"
+    done
+    echo "one caller: throughput $(ratio "$(rps "$on")" "$(rps "$ceiling")") of the ceiling, p99 $(ratio "$(field "$on" p99)" "$(field "$ceiling" p99)")x"
+    echo "1,000 callers: throughput $(ratio "$(rps "$callers")" "$(rps "$ceiling2")") of the ceiling, p99 $(ratio "$(field "$callers" p99)" "$(field "$ceiling2" p99)")x"
+    for app in "${!profile_of[@]}"; do
+        printf '\n## profile: %s\n\n%s\n' "$app" "${profile_of[$app]}"
+    done
+    say "figure 1 only (BENCH_FIGURE1_ONLY=1): RESULTS.md left alone; raw output in $work"
+    exit 0
+fi
 
 # ------------------------------------------------------------------------------------ figure 2
 say "figure 2: cold herd, $HERD concurrent first requests on each of $HERD_ENVIRONMENTS environments in turn"
@@ -322,6 +378,9 @@ load_at_end=$(cut -d' ' -f1-3 /proc/loadavg)
 on_rps=$(rps "$on"); off_rps=$(rps "$off"); ceiling_rps=$(rps "$ceiling"); quiet_rps=$(rps "$quiet")
 thr_ratio=$(ratio "$on_rps" "$ceiling_rps")
 p99_ratio=$(ratio "$(field "$on" p99)" "$(field "$ceiling" p99)")
+callers_rps=$(rps "$callers"); ceiling2_rps=$(rps "$ceiling2")
+thr_ratio2=$(ratio "$callers_rps" "$ceiling2_rps")
+p99_ratio2=$(ratio "$(field "$callers" p99)" "$(field "$ceiling2" p99)")
 p999_refresh_ratio=$(ratio "$(field "$refreshing" p999)" "$(field "$steady" p999)")
 refresh_errors=$(errors "$refreshing")
 met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=" ? v >= t : v <= t); print (ok ? "**met**" : "**not met**") }'; }
@@ -336,6 +395,15 @@ if [ "$WRK_SECONDS" != 15 ] || [ "$REFRESH_SECONDS" != 90 ] || [ "$WRK_WARMUP_SE
 fi
 wrk_version=$( (wrk -v 2>&1 || true) | head -1 | awk '{ print $2 }')
 java_version=$(java -version 2>&1 | head -1 | sed 's/"//g')
+
+profile_section() {
+    [ "$BENCH_PROFILE" = 1 ] || return 0
+    printf '### Profile of figure 1 (BENCH_PROFILE=1)\n\n'
+    printf 'JFR (settings=profile) on the default broker, %s s of the same load after the measured rounds (its cost\n' "$PROFILE_SECONDS"
+    printf 'is in none of the figures above). Self: the family of the frame on the CPU (JDK collections, strings\n'
+    printf 'and the like count for their caller); inclusive: the family anywhere in the stack.\n\n'
+    printf '#### One caller\n\n%s\n\n#### 1,000 callers\n\n%s\n' "${profile_of[on]}" "${profile_of[callers]}"
+}
 
 row() { # label result
     printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$(rps "$2")" "$(ms "$(field "$2" p50)")" \
@@ -362,31 +430,40 @@ $quick
 
 The broker runs its packaged jar in the \`prod\` profile: caller JWTs (RS256, 2048-bit key made at
 run time) verified by quarkus-oidc against a JWKS on loopback, grants, audit (one JSON line per
-request to stdout, written to a file), token cache, Vault and Azure AD stand-ins on loopback. One
-caller drives the load, so its rate limit is lifted. The ceiling app (\`bench/ceiling/\`) answers
+request to stdout, written to a file), token cache, Vault and Azure AD stand-ins on loopback. In the
+first load shape one caller drives the load, so its rate limit is lifted; in the second, 1,000
+distinct callers (each its own JWT, taken round-robin by \`bench/wrk/callers.lua\`) share it under the
+default rate limit. The ceiling app (\`bench/ceiling/\`) answers
 the same request with a constant body of the broker's size ($ceiling_body_bytes bytes against the
 broker's $body_bytes) on the event loop.
 
 ## 1. Cache-hit token throughput and latency, 64 connections
 
-The four apps run side by side and take turns under wrk, $ROUNDS rounds of ${slice} s each in rotating
-order, so that other work on the machine weighs on each alike. Requests and errors are summed over
-the rounds; latencies are the median of the rounds' percentiles.
+The five apps run side by side and take turns under wrk (the ceiling twice, once per load shape),
+$ROUNDS rounds of ${slice} s each in rotating order, so that other work on the machine weighs on each
+alike. Requests and errors are summed over the rounds; latencies are the median of the rounds'
+percentiles.
 
 | endpoint | req/s | p50 ms | p99 ms | p99.9 ms | errors |
 | --- | --- | --- | --- | --- | --- |
-$(row "ceiling app" "$ceiling")
-$(row "broker, verified-token cache on (default)" "$on")
-$(row "broker, verified-token cache off" "$off")
-$(row "broker, audit log off (to measure it; never in production)" "$quiet")
+$(row "ceiling app, one caller's requests" "$ceiling")
+$(row "broker, one caller, verified-token cache on (default)" "$on")
+$(row "broker, one caller, verified-token cache off" "$off")
+$(row "broker, one caller, audit log off (to measure it; never in production)" "$quiet")
+$(row "ceiling app, 1,000 callers' requests" "$ceiling2")
+$(row "broker, 1,000 callers round-robin (default settings)" "$callers")
 
-- Throughput, broker / ceiling: **$thr_ratio** (target ≥ 0.8): $(met "$thr_ratio" ">=" 0.8).
-- p99, broker / ceiling: **$p99_ratio** (target ≤ 2): $(met "$p99_ratio" "<=" 2).
+- One caller: throughput, broker / ceiling: **$thr_ratio** (target ≥ 0.8): $(met "$thr_ratio" ">=" 0.8).
+- One caller: p99, broker / ceiling: **$p99_ratio** (target ≤ 2): $(met "$p99_ratio" "<=" 2).
+- 1,000 callers: throughput, broker / ceiling: **$thr_ratio2** (target ≥ 0.8): $(met "$thr_ratio2" ">=" 0.8).
+- 1,000 callers: p99, broker / ceiling: **$p99_ratio2** (target ≤ 2): $(met "$p99_ratio2" "<=" 2).
 - The verified-token cache: $(ratio "$on_rps" "$off_rps")× the throughput of verifying every request's
   signature ($(ratio "$off_rps" "$ceiling_rps") of the ceiling without it).
 - The audit log (one JSON line per request): the broker with it serves $(ratio "$on_rps" "$quiet_rps") of
   the throughput of the same broker without it; $(awk -v a="$on_rps" -v b="$quiet_rps" \
       'BEGIN { if (a > 0 && b > 0) printf "%.1f", 1e6 / a - 1e6 / b; else print "n/a" }') µs more per request at saturation (the difference of 1 / req/s).
+
+$(profile_section)
 
 ## 2. Cold herd
 

@@ -41,11 +41,16 @@ import com.sun.net.httpserver.HttpServer;
  * The bench's helpers, one file run with the JDK's source launcher (no dependencies):
  *
  * <ul>
- * <li>{@code serve PORT_FILE BEARER_FILE MAX_SECONDS}: on one loopback port, the stand-ins the broker
+ * <li>{@code serve PORT_FILE BEARER_FILE MAX_SECONDS [CALLERS_FILE]}: on one loopback port, the stand-ins the broker
  * talks to: Azure AD's token endpoint (counts requests per tenant, with their times), a Vault KV v2
  * read behind Vault's token check, with Kubernetes auth login (any role; the logins are listed under
  * {@code /control/vault-logins}), and a JWKS issuer for callers' JWTs, whose RSA key is made at start; writes a caller JWT to
- * BEARER_FILE. Control under {@code /control/}. Stops by itself after MAX_SECONDS.</li>
+ * BEARER_FILE, and to CALLERS_FILE one JWT per line for each of {@value #CALLERS} distinct callers
+ * ({@link #callerName}). Control under {@code /control/}. Stops by itself after MAX_SECONDS.</li>
+ * <li>{@code caller-names}: the {@value #CALLERS} distinct callers' names, comma-separated (a grant's
+ * {@code callers}).</li>
+ * <li>{@code profile JFR_FILE}: a Markdown summary of a JFR recording's execution samples: the share
+ * of samples by family of code (self and inclusive) and the top methods.</li>
  * <li>{@code herd URL BEARER_FILE CONCURRENCY ENV...}: CONCURRENCY simultaneous first requests per
  * environment, one environment after the other; prints the statuses.</li>
  * <li>{@code tenant-config ENV...}: prints each environment's {@code tenant-id} line: the tenant the
@@ -59,6 +64,8 @@ public final class BenchTool {
 
     static final String ISSUER = "https://bench-issuer.credential-broker.invalid";
     static final String CALLER = "system:serviceaccount:bench:load";
+    /** How many distinct callers the second load shape has, each with its own JWT. */
+    static final int CALLERS = 1000;
     static final Pattern TOKEN_PATH = Pattern.compile("^/([^/]+)/oauth2/v2\\.0/token$");
     static final Pattern VAULT_READ = Pattern.compile("^/v1/secret/data/partner-center/([a-z0-9-]+)$");
     static final Pattern VAULT_LOGIN = Pattern.compile("^/v1/auth/(.+)/login$");
@@ -89,7 +96,11 @@ public final class BenchTool {
 
     public static void main(String[] args) throws Exception {
         switch (args.length == 0 ? "" : args[0]) {
-            case "serve" -> serve(Path.of(args[1]), Path.of(args[2]), Long.parseLong(args[3]));
+            case "serve" -> serve(Path.of(args[1]), Path.of(args[2]), Long.parseLong(args[3]),
+                    args.length > 4 ? Path.of(args[4]) : null);
+            case "caller-names" -> System.out.println(String.join(",",
+                    java.util.stream.IntStream.rangeClosed(1, CALLERS).mapToObj(BenchTool::callerName).toList()));
+            case "profile" -> Profile.summarise(Path.of(args[1]));
             case "herd" -> herd(args[1], Files.readString(Path.of(args[2])).trim(), Integer.parseInt(args[3]),
                     List.of(args).subList(4, args.length));
             case "schedule" -> schedule(Path.of(args[1]), Long.parseLong(args[2]));
@@ -97,8 +108,9 @@ public final class BenchTool {
                     .forEach(environment -> System.out.println("broker.environments." + environment + ".tenant-id="
                             + tenantOf(domainOf(environment))));
             default -> {
-                System.err.println("usage: serve PORT_FILE BEARER_FILE MAX_SECONDS | herd URL BEARER_FILE N ENV..."
-                        + " | schedule LOG LIFETIME_SECONDS | tenant-config ENV...");
+                System.err.println("usage: serve PORT_FILE BEARER_FILE MAX_SECONDS [CALLERS_FILE]"
+                        + " | herd URL BEARER_FILE N ENV... | schedule LOG LIFETIME_SECONDS | tenant-config ENV..."
+                        + " | caller-names | profile JFR_FILE");
                 System.exit(2);
             }
         }
@@ -117,7 +129,12 @@ public final class BenchTool {
     static final AtomicInteger IN_FLIGHT = new AtomicInteger();
     static final AtomicInteger MAX_IN_FLIGHT = new AtomicInteger();
 
-    static void serve(Path portFile, Path bearerFile, long maxSeconds) throws Exception {
+    /** The name of the second load shape's caller number {@code n} (from 1). */
+    static String callerName(int n) {
+        return String.format("system:serviceaccount:bench:caller-%04d", n);
+    }
+
+    static void serve(Path portFile, Path bearerFile, long maxSeconds, Path callersFile) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         KeyPair keys = generator.generateKeyPair();
@@ -137,7 +154,14 @@ public final class BenchTool {
             }
         });
         server.start();
-        Files.writeString(bearerFile, callerJwt(keys, kid, Duration.ofHours(3)));
+        Files.writeString(bearerFile, callerJwt(keys, kid, CALLER, Duration.ofHours(3)));
+        if (callersFile != null) {
+            StringBuilder lines = new StringBuilder();
+            for (int n = 1; n <= CALLERS; n++) {
+                lines.append(callerJwt(keys, kid, callerName(n), Duration.ofHours(3))).append('\n');
+            }
+            Files.writeString(callersFile, lines);
+        }
         Files.writeString(portFile, Integer.toString(server.getAddress().getPort()));
         // bounded: stops by itself even if the bench script dies
         Thread.sleep(TimeUnit.SECONDS.toMillis(maxSeconds));
@@ -253,10 +277,10 @@ public final class BenchTool {
                 + b64(unsigned(key.getModulus())) + "\",\"e\":\"" + b64(unsigned(key.getPublicExponent())) + "\"}]}";
     }
 
-    static String callerJwt(KeyPair keys, String kid, Duration lifetime) throws Exception {
+    static String callerJwt(KeyPair keys, String kid, String caller, Duration lifetime) throws Exception {
         long now = Instant.now().getEpochSecond();
         String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"" + kid + "\"}";
-        String claims = "{\"iss\":\"" + ISSUER + "\",\"aud\":[\"credential-broker\"],\"sub\":\"" + CALLER
+        String claims = "{\"iss\":\"" + ISSUER + "\",\"aud\":[\"credential-broker\"],\"sub\":\"" + caller
                 + "\",\"iat\":" + now + ",\"nbf\":" + now + ",\"exp\":" + (now + lifetime.getSeconds())
                 + ",\"jti\":\"" + UUID.randomUUID() + "\"}";
         String input = b64(header.getBytes(StandardCharsets.UTF_8)) + "." + b64(claims.getBytes(StandardCharsets.UTF_8));
@@ -358,5 +382,147 @@ public final class BenchTool {
         System.out.printf("refresh_period_s min %.1f max %.1f%n", minPeriod, maxPeriod);
         System.out.printf("next_refreshes_span_s %.1f%n", (due.get(due.size() - 1) - due.get(0)) / 1000.0);
         System.out.printf("max_refreshes_in_any_10s %d%n", densest);
+    }
+
+    // ---------------------------------------------------------------- profile summary
+
+    /**
+     * Reads a JFR recording's {@code jdk.ExecutionSample} events (Java code on CPU) and prints, as
+     * Markdown: the share of samples by family of code, self (the family of the frame on CPU; a frame
+     * of the JDK's collections, strings and the like counts for the nearest caller that is not) and
+     * inclusive (the family anywhere in the stack), then the top methods by self and by inclusive share.
+     */
+    static final class Profile {
+
+        /** Class-name prefix → family, first match wins; the order puts the specific before the general. */
+        static final String[][] FAMILIES = {
+                {"io.credentialbroker.", "broker code"},
+                {"com.fasterxml.jackson.core.json.UTF8JsonGenerator", "Jackson writing"},
+                {"com.fasterxml.jackson.core.json.WriterBasedJsonGenerator", "Jackson writing"},
+                {"com.fasterxml.jackson.databind.ser.", "Jackson writing"},
+                {"com.fasterxml.jackson.core.json.ReaderBasedJsonParser", "Jackson parsing"},
+                {"com.fasterxml.jackson.core.json.UTF8StreamJsonParser", "Jackson parsing"},
+                {"com.fasterxml.jackson.databind.deser.", "Jackson parsing"},
+                {"com.fasterxml.jackson.", "Jackson (other)"},
+                {"io.quarkus.logging.json.", "logging (formatters, handlers)"},
+                {"org.jboss.logmanager.", "logging (formatters, handlers)"},
+                {"org.jboss.logging.", "logging (formatters, handlers)"},
+                {"java.util.logging.", "logging (formatters, handlers)"},
+                {"io.quarkus.oidc.", "quarkus-oidc"},
+                {"org.jose4j.", "jose4j (JWT)"},
+                {"io.smallrye.jwt.", "smallrye-jwt"},
+                {"io.quarkus.security.", "Quarkus security"},
+                {"io.quarkus.vertx.http.runtime.security.", "Quarkus security"},
+                {"io.quarkus.resteasy.reactive.server.runtime.security.", "Quarkus security"},
+                {"io.micrometer.", "Micrometer"},
+                {"io.quarkus.micrometer.", "Micrometer"},
+                {"io.smallrye.context.", "context propagation"},
+                {"io.quarkus.arc.", "ArC (CDI)"},
+                {"io.smallrye.mutiny.", "Mutiny"},
+                {"org.jboss.resteasy.reactive.", "RESTEasy Reactive"},
+                {"io.quarkus.resteasy.reactive.", "RESTEasy Reactive"},
+                {"io.quarkus.rest.", "RESTEasy Reactive"},
+                {"com.github.benmanes.caffeine.", "Caffeine"},
+                {"io.vertx.", "Vert.x and Netty"},
+                {"io.netty.", "Vert.x and Netty"},
+                {"io.quarkus.vertx.", "Vert.x and Netty"},
+                {"sun.security.", "JDK crypto and random"},
+                {"java.security.", "JDK crypto and random"},
+                {"java.util.UUID", "JDK crypto and random"},
+                {"sun.nio.", "JDK I/O"},
+                {"java.nio.channels.", "JDK I/O"},
+        };
+
+        static String familyOf(String type) {
+            for (String[] family : FAMILIES) {
+                if (type.startsWith(family[0])) {
+                    return family[1];
+                }
+            }
+            if (type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("sun.")) {
+                return null; // the JDK's general-purpose code: counted for its caller
+            }
+            if (type.startsWith("io.quarkus.") || type.startsWith("io.smallrye.")) {
+                return "Quarkus (other)";
+            }
+            return "other";
+        }
+
+        static void summarise(Path recording) throws IOException {
+            Map<String, Integer> selfMethods = new java.util.HashMap<>();
+            Map<String, Integer> inclusiveMethods = new java.util.HashMap<>();
+            Map<String, Integer> selfFamilies = new java.util.HashMap<>();
+            Map<String, Integer> inclusiveFamilies = new java.util.HashMap<>();
+            int samples = 0;
+            try (jdk.jfr.consumer.RecordingFile file = new jdk.jfr.consumer.RecordingFile(recording)) {
+                while (file.hasMoreEvents()) {
+                    jdk.jfr.consumer.RecordedEvent event = file.readEvent();
+                    if (!event.getEventType().getName().equals("jdk.ExecutionSample") || event.getStackTrace() == null) {
+                        continue;
+                    }
+                    List<jdk.jfr.consumer.RecordedFrame> frames = event.getStackTrace().getFrames();
+                    if (frames.isEmpty()) {
+                        continue;
+                    }
+                    samples++;
+                    java.util.Set<String> methods = new java.util.HashSet<>();
+                    java.util.Set<String> families = new java.util.HashSet<>();
+                    String self = null;
+                    for (jdk.jfr.consumer.RecordedFrame frame : frames) {
+                        String type = frame.getMethod().getType().getName();
+                        String method = type + "." + frame.getMethod().getName();
+                        methods.add(method);
+                        String family = familyOf(type);
+                        if (family != null) {
+                            families.add(family);
+                            if (self == null) {
+                                self = family;
+                            }
+                        }
+                    }
+                    selfFamilies.merge(self == null ? "JDK (no other caller)" : self, 1, Integer::sum);
+                    families.forEach(family -> inclusiveFamilies.merge(family, 1, Integer::sum));
+                    jdk.jfr.consumer.RecordedFrame top = frames.get(0);
+                    selfMethods.merge(top.getMethod().getType().getName() + "." + top.getMethod().getName(), 1,
+                            Integer::sum);
+                    methods.forEach(method -> inclusiveMethods.merge(method, 1, Integer::sum));
+                }
+            }
+            System.out.printf("%d execution samples (Java code on CPU, every thread).%n%n", samples);
+            System.out.println("| family | self | inclusive |");
+            System.out.println("| --- | --- | --- |");
+            java.util.Set<String> all = new java.util.TreeSet<>(inclusiveFamilies.keySet());
+            all.addAll(selfFamilies.keySet());
+            final int total = Math.max(1, samples);
+            all.stream().sorted((a, b) -> Integer.compare(selfFamilies.getOrDefault(b, 0), selfFamilies.getOrDefault(a, 0)))
+                    .forEach(family -> System.out.printf("| %s | %s | %s |%n", family,
+                            percent(selfFamilies.getOrDefault(family, 0), total),
+                            percent(inclusiveFamilies.getOrDefault(family, 0), total)));
+            System.out.printf("%nTop methods by self share:%n%n| method | self |%n| --- | --- |%n");
+            top(selfMethods, 15).forEach(entry -> System.out.printf("| `%s` | %s |%n", entry.getKey(),
+                    percent(entry.getValue(), total)));
+            // the event loop's own frames hold nearly every sample: leave out what holds over 60 %
+            System.out.printf("%nTop methods by inclusive share (below 60 %%; thread and event-loop frames left out):%n%n"
+                    + "| method | inclusive |%n| --- | --- |%n");
+            Map<String, Integer> below = new java.util.HashMap<>();
+            inclusiveMethods.forEach((method, count) -> {
+                if (count < 0.6 * total) {
+                    below.put(method, count);
+                }
+            });
+            top(below, 25).forEach(entry -> System.out.printf("| `%s` | %s |%n", entry.getKey(),
+                    percent(entry.getValue(), total)));
+        }
+
+        static List<Map.Entry<String, Integer>> top(Map<String, Integer> counts, int n) {
+            return counts.entrySet().stream()
+                    .sorted((a, b) -> b.getValue() != a.getValue().intValue() ? Integer.compare(b.getValue(), a.getValue())
+                            : a.getKey().compareTo(b.getKey()))
+                    .limit(n).toList();
+        }
+
+        static String percent(int count, int total) {
+            return String.format("%.1f %%", 100.0 * count / total);
+        }
     }
 }

@@ -11,6 +11,7 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.credentialbroker.audit.AuditAction;
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.config.BrokerConfig;
@@ -69,12 +70,13 @@ public class AccessPolicy {
      *             after recording the denial, when no grant gives the caller the permission in the
      *             environment
      */
-    public void require(Caller caller, String environment, Permission permission, String action, String requestId) {
+    public void require(Caller caller, String environment, Permission permission, AuditAction action,
+            String requestId) {
         if (!authEnabled || grants.allows(caller, environment, permission)
                 || grants.allowsEverywhere(caller, permission)) {
             return;
         }
-        record(caller, environment, action, "denied", "not_granted", requestId);
+        audit.record(AuditEvent.accessDenied(clock.instant(), caller.name(), named(environment), action, requestId));
         String where = EnvironmentRegistry.isWellFormedName(environment)
                 ? "environment '" + environment + "'"
                 : "this environment";
@@ -91,10 +93,10 @@ public class AccessPolicy {
      *             when the caller is over its limit
      */
     public void admitTokenRequest(Caller caller, String environment, String requestId) {
-        require(caller, environment, Permission.TOKEN, "token.issue", requestId);
+        require(caller, environment, Permission.TOKEN, AuditAction.TOKEN_ISSUE, requestId);
         Optional<Duration> wait = rateLimiter.acquire(caller);
         if (wait.isPresent()) {
-            record(caller, environment, "token.issue", "throttled", "rate_limited", requestId);
+            audit.record(AuditEvent.rateLimited(clock.instant(), caller.name(), named(environment), requestId));
             throw new RateLimitedException(wait.get());
         }
     }
@@ -109,10 +111,8 @@ public class AccessPolicy {
                 .toList();
     }
 
-    private void record(Caller caller, String environment, String action, String outcome, String errorCode,
-            String requestId) {
-        String named = EnvironmentRegistry.isWellFormedName(environment) ? environment : "(malformed)";
-        audit.record(new AuditEvent(clock.instant(), caller.name(), named, action, outcome, null, null, null, null,
-                errorCode, requestId));
+    /** The environment as an audit event names it: a name a caller made up may be anything. */
+    private static String named(String environment) {
+        return EnvironmentRegistry.isWellFormedName(environment) ? environment : "(malformed)";
     }
 }

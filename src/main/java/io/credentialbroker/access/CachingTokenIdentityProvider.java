@@ -2,8 +2,6 @@ package io.credentialbroker.access;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -13,30 +11,33 @@ import org.jboss.logging.Logger;
 
 import io.credentialbroker.config.BrokerConfig;
 import io.quarkus.oidc.runtime.OidcIdentityProvider;
-import io.quarkus.oidc.runtime.OidcUtils;
 import io.quarkus.security.identity.AuthenticationRequestContext;
 import io.quarkus.security.identity.IdentityProvider;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.security.identity.request.TokenAuthenticationRequest;
 import io.quarkus.security.runtime.QuarkusSecurityIdentity;
-import io.quarkus.vertx.http.runtime.security.HttpSecurityUtils;
 import io.smallrye.mutiny.Uni;
-import io.vertx.ext.web.RoutingContext;
 
 /**
- * Verifies a caller's bearer JWT once and then recognises it by its SHA-256 until the token's own
- * {@code exp}: checking an RS256 signature costs several times more than everything else the token
- * endpoint does (bench/RESULTS.md). On a miss, quarkus-oidc verifies the token exactly as it would
- * without this cache (signature, issuer, audience, expiry); only a token it accepted is remembered,
- * never a failure, and never past its {@code exp}, whatever quarkus-oidc's lifespan grace allows.
+ * Verifies a caller's bearer JWT once and then recognises it (through
+ * {@link CachedBearerMechanism}) by its SHA-256 until the token's own {@code exp}, and for at most
+ * {@code broker.auth.verified-token-cache.max-age}: checking an RS256 signature costs several times
+ * more than everything else the token endpoint does (bench/RESULTS.md). On a miss, quarkus-oidc
+ * verifies the token exactly as it would without this cache (signature, issuer, audience, expiry);
+ * only a token it accepted is remembered, never a failure, and never past its {@code exp}, whatever
+ * quarkus-oidc's lifespan grace allows.
  *
  * <p>
- * The trade-off: a token verified once stays accepted until its expiry even if the issuer rotates
- * or withdraws its signing key in the meantime, which quarkus-oidc alone would notice at the next
- * JWKS refresh. Projected service-account tokens live at most an hour (the kubelet replaces them at
- * 80 % of that), so that window is bounded by what the cluster already accepts for the same token
- * elsewhere. Turn the cache off with {@code broker.auth.verified-token-cache.enabled=false} to have
- * every request verified.
+ * What is remembered is what authorization needs and nothing more: an identity whose principal is
+ * the {@link Caller} the token names, with no roles, credentials or attributes. Neither the raw JWT
+ * nor its claims are kept, and the same identity serves every request that presents the token.
+ *
+ * <p>
+ * The trade-off: a token verified once stays accepted until its expiry or max-age even if the
+ * issuer rotates or withdraws its signing key in the meantime, which quarkus-oidc alone would
+ * notice at the next JWKS refresh. Max-age bounds that window (default 5 minutes) whatever lifetime
+ * the issuer gives its tokens. Turn the cache off with
+ * {@code broker.auth.verified-token-cache.enabled=false} to have every request verified.
  *
  * <p>
  * Runs before quarkus-oidc's own provider: {@link OidcIdentityProvider} keeps the default priority
@@ -49,21 +50,24 @@ public class CachingTokenIdentityProvider implements IdentityProvider<TokenAuthe
     static final int PRIORITY = 2000;
 
     private static final Logger LOG = Logger.getLogger(CachingTokenIdentityProvider.class);
-    private static final String ROUTING_CONTEXT = RoutingContext.class.getName();
-    private static final String BLOCKING_API = AuthenticationRequestContext.class.getName();
 
     private final OidcIdentityProvider oidc;
+    private final Callers callers;
     /** Null when the cache is off. */
     private final VerifiedTokenCache<SecurityIdentity> cache;
 
     @Inject
-    CachingTokenIdentityProvider(OidcIdentityProvider oidc, BrokerConfig config) {
+    CachingTokenIdentityProvider(OidcIdentityProvider oidc, Callers callers, BrokerConfig config, Clock clock) {
         this.oidc = oidc;
+        this.callers = callers;
         BrokerConfig.VerifiedTokenCacheConfig settings = config.auth().verifiedTokenCache();
-        // quarkus-oidc checks expiry against the system clock, so this does too (not the broker's Clock bean)
-        this.cache = settings.enabled() ? new VerifiedTokenCache<>(settings.maxEntries(), Clock.systemUTC()) : null;
+        // quarkus-oidc checks exp against the system clock, so the cache does too; the age is the
+        // broker's clock's (the same in production, ticked in tests)
+        this.cache = settings.enabled()
+                ? new VerifiedTokenCache<>(settings.maxEntries(), settings.maxAge(), Clock.systemUTC(), clock)
+                : null;
         LOG.debugf("Verified caller token cache: %s", settings.enabled()
-                ? "on, at most " + settings.maxEntries() + " tokens"
+                ? "on, at most " + settings.maxEntries() + " tokens, each for at most " + settings.maxAge()
                 : "off");
     }
 
@@ -83,12 +87,17 @@ public class CachingTokenIdentityProvider implements IdentityProvider<TokenAuthe
         if (cache == null) {
             return oidc.authenticate(request, context);
         }
+        // CachedBearerMechanism looked the token up already: this is a miss, to verify and remember
         String token = request.getToken().getToken();
-        SecurityIdentity cached = cache.get(token).orElse(null);
-        if (cached != null) {
-            return Uni.createFrom().item(forThisRequest(cached, HttpSecurityUtils.getRoutingContextAttribute(request)));
-        }
         return oidc.authenticate(request, context).invoke(identity -> remember(token, identity));
+    }
+
+    /**
+     * The identity remembered for this bearer token, if it was verified and is still recognised
+     * (counted as a hit); null otherwise (counted as a miss: quarkus-oidc will verify it).
+     */
+    SecurityIdentity recognise(String token) {
+        return cache == null ? null : cache.get(token).orElse(null);
     }
 
     /** Whether the cache is on; for tests and the bench. */
@@ -101,9 +110,14 @@ public class CachingTokenIdentityProvider implements IdentityProvider<TokenAuthe
         return cache == null ? 0 : cache.hits();
     }
 
-    /** Requests whose token quarkus-oidc verified because the cache did not hold it. */
+    /** Requests whose token was not recognised, so that quarkus-oidc verified it. */
     long verifications() {
         return cache == null ? 0 : cache.misses();
+    }
+
+    /** The identity remembered for this token, if any; for tests. */
+    java.util.Optional<SecurityIdentity> remembered(String token) {
+        return cache == null ? java.util.Optional.empty() : cache.peek(token);
     }
 
     long size() {
@@ -115,32 +129,11 @@ public class CachingTokenIdentityProvider implements IdentityProvider<TokenAuthe
                 || !(identity.getPrincipal() instanceof JsonWebToken jwt) || jwt.getExpirationTime() <= 0) {
             return;
         }
-        cache.put(token, detached(identity), Instant.ofEpochSecond(jwt.getExpirationTime()));
-    }
-
-    /**
-     * The identity without the attributes that belong to the request that verified it (its routing
-     * context, which would keep that request alive for as long as the entry lives).
-     */
-    private static SecurityIdentity detached(SecurityIdentity identity) {
-        Map<String, Object> attributes = new HashMap<>(identity.getAttributes());
-        attributes.remove(ROUTING_CONTEXT);
-        attributes.remove(BLOCKING_API);
-        return QuarkusSecurityIdentity.builder().setPrincipal(identity.getPrincipal())
-                .addCredentials(identity.getCredentials()).addRoles(identity.getRoles()).addAttributes(attributes)
-                .build();
-    }
-
-    /**
-     * The cached identity with the current request's attributes, as quarkus-oidc would have set them.
-     */
-    private static SecurityIdentity forThisRequest(SecurityIdentity cached, RoutingContext routing) {
-        if (routing == null) {
-            return cached;
+        Caller caller = callers.of(jwt);
+        if (caller == null) {
+            return; // no caller to name: refused on every request, verified every time
         }
-        QuarkusSecurityIdentity.Builder builder = QuarkusSecurityIdentity.builder(cached);
-        OidcUtils.setRoutingContextAttribute(builder, routing);
-        OidcUtils.setBlockingApiAttribute(builder, routing);
-        return builder.build();
+        cache.put(token, QuarkusSecurityIdentity.builder().setPrincipal(caller).build(),
+                Instant.ofEpochSecond(jwt.getExpirationTime()));
     }
 }

@@ -46,15 +46,24 @@ public class Callers {
             throw new NotAuthenticatedException("A bearer token is required.");
         }
         Principal principal = identity.getPrincipal();
+        if (principal instanceof Caller caller) {
+            return caller; // from the verified-token cache
+        }
         if (principal instanceof JsonWebToken token) {
-            Object claim = token.getClaim(subjectClaim);
-            String name = claim instanceof JsonString json
-                    ? json.getString()
-                    : claim instanceof String string ? string : null;
-            if (name != null && !name.isBlank()) {
-                return new Caller(name);
+            Caller caller = of(token);
+            if (caller != null) {
+                return caller;
             }
         }
         throw new NotAuthenticatedException("The bearer token has no '" + subjectClaim + "' claim naming the caller.");
+    }
+
+    /** The caller a verified token names, or null if its subject claim is missing or not a string. */
+    Caller of(JsonWebToken token) {
+        Object claim = token.getClaim(subjectClaim);
+        String name = claim instanceof JsonString json
+                ? json.getString()
+                : claim instanceof String string ? string : null;
+        return name != null && !name.isBlank() ? new Caller(name) : null;
     }
 }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -16,14 +17,24 @@ import io.credentialbroker.config.InvalidConfigurationException;
  * A token bucket per caller on the token endpoint: each caller has its own, so one noisy caller
  * runs out alone. Only callers that passed the grant check get a bucket, so their number is bounded
  * by the grants.
+ *
+ * <p>
+ * Each bucket is kept as the generic cell rate algorithm keeps it, one number per caller (the
+ * theoretical arrival time of the next request) updated by compare-and-set: the same admissions as
+ * a bucket of {@code burst} tokens refilled at {@code perSecond}, without a lock that the event
+ * loops would contend for under one busy caller.
  */
 @ApplicationScoped
 public class RateLimiter {
 
-    private final double perSecond;
-    private final int burst;
+    private static final long NANOS_PER_MILLI = 1_000_000L;
+
+    /** Time one request uses up: 1 / rate. */
+    private final long intervalNanos;
+    /** How far ahead of now the next arrival time may run: (burst - 1) intervals. */
+    private final long toleranceNanos;
     private final Clock clock;
-    private final ConcurrentMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, AtomicLong> nextArrival = new ConcurrentHashMap<>();
 
     @Inject
     RateLimiter(BrokerConfig config, Clock clock) {
@@ -35,37 +46,29 @@ public class RateLimiter {
             throw new InvalidConfigurationException(java.util.List.of(
                     "broker.rate-limit: token-requests-per-second must be above 0 and token-burst at least 1"));
         }
-        this.perSecond = perSecond;
-        this.burst = burst;
+        this.intervalNanos = Math.max(1, Math.round(1e9 / perSecond));
+        this.toleranceNanos = (burst - 1) * intervalNanos;
         this.clock = clock;
     }
 
     /** Takes one request from the caller's bucket; empty if allowed, else how long until one is. */
     public Optional<Duration> acquire(Caller caller) {
-        return buckets.computeIfAbsent(caller.name(), ignored -> new Bucket(burst, clock.millis()))
-                .take(clock.millis());
-    }
-
-    private final class Bucket {
-
-        private double tokens;
-        private long refilledAt;
-
-        Bucket(double tokens, long now) {
-            this.tokens = tokens;
-            this.refilledAt = now;
+        AtomicLong arrival = nextArrival.get(caller.name());
+        if (arrival == null) {
+            arrival = nextArrival.computeIfAbsent(caller.name(), ignored -> new AtomicLong(Long.MIN_VALUE));
         }
-
-        synchronized Optional<Duration> take(long now) {
-            if (now > refilledAt) {
-                tokens = Math.min(burst, tokens + (now - refilledAt) / 1000.0 * perSecond);
-                refilledAt = now;
+        long now = clock.millis() * NANOS_PER_MILLI;
+        while (true) {
+            long current = arrival.get();
+            long due = Math.max(current, now);
+            long ahead = due - now;
+            if (ahead > toleranceNanos) {
+                long waitNanos = ahead - toleranceNanos;
+                return Optional.of(Duration.ofMillis((waitNanos + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI));
             }
-            if (tokens >= 1) {
-                tokens -= 1;
+            if (arrival.compareAndSet(current, due + intervalNanos)) {
                 return Optional.empty();
             }
-            return Optional.of(Duration.ofMillis((long) Math.ceil((1 - tokens) / perSecond * 1000)));
         }
     }
 }

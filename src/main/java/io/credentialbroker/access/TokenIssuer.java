@@ -22,8 +22,6 @@ import io.credentialbroker.token.TokenUnavailableException;
 @ApplicationScoped
 public class TokenIssuer {
 
-    private static final String ACTION = "token.issue";
-
     private final AccessPolicy access;
     private final TokenService tokens;
     private final AuditLog audit;
@@ -52,9 +50,9 @@ public class TokenIssuer {
             return tokens.grant(environment).whenComplete((grant, error) -> {
                 if (error == null) {
                     AccessToken token = grant.token();
-                    audit.record(new AuditEvent(clock.instant(), caller.name(), environment, ACTION, "granted",
-                            token.credentialVersion(), null, null, token.fingerprint(), null, requestId));
-                    metrics.tokenRequest(environment, "granted", null);
+                    audit.record(AuditEvent.tokenIssued(clock.instant(), caller.name(), environment,
+                            token.credentialVersion(), token.fingerprint(), requestId));
+                    metrics.tokenGranted(environment);
                 } else {
                     Throwable cause = error instanceof CompletionException && error.getCause() != null
                             ? error.getCause()
@@ -62,14 +60,13 @@ public class TokenIssuer {
                     String code = cause instanceof TokenUnavailableException unavailable
                             ? unavailable.reason().code()
                             : "internal_error";
-                    audit.record(new AuditEvent(clock.instant(), caller.name(), environment, ACTION, "failed", null,
-                            null, null, null, code, requestId));
+                    audit.record(AuditEvent.tokenFailed(clock.instant(), caller.name(), environment, code, requestId));
                     metrics.tokenRequest(environment, "failed", code);
                 }
             });
         } catch (UnknownEnvironmentException e) {
-            audit.record(new AuditEvent(clock.instant(), caller.name(), "(unknown)", ACTION, "failed", null, null,
-                    null, null, "unknown_environment", requestId));
+            audit.record(AuditEvent.tokenFailed(clock.instant(), caller.name(), "(unknown)", "unknown_environment",
+                    requestId));
             metrics.tokenRequest(environment, "failed", "unknown_environment");
             throw e;
         }

@@ -34,6 +34,7 @@ import io.credentialbroker.access.AccessPolicy;
 import io.credentialbroker.access.Caller;
 import io.credentialbroker.access.Callers;
 import io.credentialbroker.access.Permission;
+import io.credentialbroker.audit.AuditAction;
 import io.credentialbroker.credential.CredentialChange;
 import io.credentialbroker.credential.CredentialService;
 import io.credentialbroker.credential.RotationService;
@@ -92,7 +93,7 @@ public class CredentialResource {
      * refusal is audited and reads the same for unknown and forbidden environments), then the
      * environment.
      */
-    private Authorized authorize(String name, String action, ContainerRequestContext request) {
+    private Authorized authorize(String name, AuditAction action, ContainerRequestContext request) {
         Caller caller = callers.of(identity);
         access.require(caller, name, Permission.CREDENTIALS, action, RequestIds.of(request));
         return new Authorized(caller, environment(name));
@@ -113,7 +114,7 @@ public class CredentialResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response current(@PathParam("environment") String name, @Context UriInfo uri,
             @Context ContainerRequestContext request) {
-        Authorized authorized = authorize(name, "credentials.read", request);
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_READ, request);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         var summary = credentials.current(authorized.callerName(), environment);
@@ -134,7 +135,7 @@ public class CredentialResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CredentialVersionsResponse versions(@PathParam("environment") String name, @Context UriInfo uri,
             @Context ContainerRequestContext request) {
-        Authorized authorized = authorize(name, "credentials.read", request);
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_READ, request);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         return CredentialVersionsResponse.of(environment.name(),
@@ -176,7 +177,7 @@ public class CredentialResource {
                     required = true,
                     schema = @Schema(type = SchemaType.STRING)) @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
             @Context UriInfo uri, @Context ContainerRequestContext request, String body) {
-        Authorized authorized = authorize(name, "credentials.rotate", request);
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_ROTATE, request);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         int expectedVersion = expectedVersion(ifMatch);
@@ -202,7 +203,7 @@ public class CredentialResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public RotationResponse rotation(@PathParam("environment") String name, @PathParam("id") String id,
             @Context UriInfo uri, @Context ContainerRequestContext request) {
-        Environment environment = authorize(name, "credentials.rotation.read", request).environment();
+        Environment environment = authorize(name, AuditAction.CREDENTIALS_ROTATION_READ, request).environment();
         refuseQueryParameters(uri);
         return RotationResponse.of(rotations.status(environment, id));
     }
@@ -221,7 +222,7 @@ public class CredentialResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public RotationResponse cancel(@PathParam("environment") String name, @PathParam("id") String id,
             @Context UriInfo uri, @Context ContainerRequestContext request) {
-        Authorized authorized = authorize(name, "credentials.rotate.cancel", request);
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_ROTATE_CANCEL, request);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         return RotationResponse.of(rotations.cancel(authorized.callerName(), environment, id));

@@ -13,14 +13,13 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
-import jakarta.ws.rs.core.UriInfo;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestResponse;
 
 import io.credentialbroker.access.AccessPolicy;
 import io.credentialbroker.access.Caller;
@@ -33,6 +32,7 @@ import io.credentialbroker.token.TokenService;
 import io.credentialbroker.token.TokenStatus;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.vertx.core.http.HttpServerRequest;
 
 /**
  * Translates the token endpoints of the HTTP contract (README.md) into calls on the token service.
@@ -84,12 +84,13 @@ public class EnvironmentResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "No token can be had now; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public CompletionStage<Response> token(@PathParam("environment") String name, @Context UriInfo uri,
-            @Context ContainerRequestContext request, String body) {
+    public CompletionStage<RestResponse<TokenResponse>> token(@PathParam("environment") String name,
+            @Context HttpServerRequest http, @Context ContainerRequestContext request, String body) {
         Caller caller = callers.of(identity);
         // The token endpoint comes from configuration only (reliability case 30): refuse anything a
         // caller might think chooses the tenant, scope or authority, rather than silently ignore it.
-        if (!uri.getQueryParameters().isEmpty()) {
+        String query = http.query();
+        if (query != null && !query.isEmpty()) {
             throw new InvalidRequestException("The token request takes no query parameters: the tenant, scope and"
                     + " authority come from the broker's configuration.");
         }
@@ -97,12 +98,19 @@ public class EnvironmentResource {
             throw new InvalidRequestException("The token request takes no body: the tenant, scope and authority"
                     + " come from the broker's configuration.");
         }
-        return issuer.issue(caller, name, RequestIds.of(request)).thenApply(this::tokenResponse);
+        // looked up once: the issuer refuses (and audits) a name that is not an environment
+        Environment environment = environments.find(name).orElse(null);
+        return issuer.issue(caller, name, RequestIds.of(request))
+                .thenApply(grant -> tokenResponse(environment, grant));
     }
 
-    private Response tokenResponse(TokenGrant grant) {
-        Environment environment = environments.find(grant.token().environment()).orElseThrow();
-        return Response.ok(TokenResponse.of(environment, grant))
+    private static RestResponse<TokenResponse> tokenResponse(Environment environment, TokenGrant grant) {
+        if (!environment.name().equals(grant.token().environment())) {
+            // cannot happen (each environment has its own cache); never label a token with another name
+            throw new IllegalStateException("a token of another environment reached environment '"
+                    + environment.name() + "'");
+        }
+        return RestResponse.ResponseBuilder.ok(TokenResponse.of(environment, grant))
                 .header(ENVIRONMENT_HEADER, environment.name())
                 .header(HttpHeaders.CACHE_CONTROL, "no-store")
                 .header("Pragma", "no-cache")

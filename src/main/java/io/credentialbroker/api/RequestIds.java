@@ -1,6 +1,8 @@
 package io.credentialbroker.api;
 
-import java.util.UUID;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -26,6 +28,14 @@ public class RequestIds {
     public static final String AUTH_WARNING_HEADER = "Broker-Auth-Warning";
     private static final String PROPERTY = RequestIds.class.getName();
     private static final Pattern ACCEPTABLE = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    /**
+     * Made-up ids are this process's random prefix (64 bits, drawn once) and a counter: unique within
+     * the process by construction and across replicas with overwhelming probability, and cheap. A
+     * random UUID per request would draw from SecureRandom, behind one lock for the whole JVM, for an
+     * id that needs no secrecy.
+     */
+    private static final String PREFIX = HexFormat.of().toHexDigits(new SecureRandom().nextLong()) + "-";
+    private static final AtomicLong COUNTER = new AtomicLong();
 
     private final AccessPolicy access;
 
@@ -53,9 +63,14 @@ public class RequestIds {
         MDC.remove(AuditLog.REQUEST_ID);
     }
 
+    /** A new id, e.g. {@code 5f3a9c0e1b2d4f67-1a2b}. */
+    static String next() {
+        return PREFIX + Long.toHexString(COUNTER.incrementAndGet());
+    }
+
     private static String assign(ContainerRequestContext request) {
         String offered = request.getHeaderString(HEADER);
-        String id = offered != null && ACCEPTABLE.matcher(offered).matches() ? offered : UUID.randomUUID().toString();
+        String id = offered != null && ACCEPTABLE.matcher(offered).matches() ? offered : next();
         request.setProperty(PROPERTY, id);
         return id;
     }

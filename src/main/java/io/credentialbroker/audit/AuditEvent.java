@@ -4,24 +4,24 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-
 /**
  * One thing that happened to a token or a credential, and who did it: what the audit trail is made
- * of. It names tokens by fingerprint only and never holds a secret.
+ * of. It names tokens by fingerprint only and never holds a secret. Build one with the factory for
+ * its kind ({@link #tokenIssued}, {@link #accessDenied}, {@link #rotationFailed}, ...); each sets
+ * the fields that kind carries and leaves the others empty, and empty fields are not written
+ * ({@link AuditLog} writes the line).
  *
  * @param time
  *            when it happened
  * @param caller
- *            who asked: the caller's name from its verified token, or {@code broker} for the
+ *            who asked: the caller's name from its verified token, or {@value #BROKER} for the
  *            broker's own actions
  * @param environment
  *            the environment concerned
  * @param action
- *            what was asked, e.g. {@code token.issue}, {@code credentials.read},
- *            {@code credentials.rotate}
+ *            what was asked
  * @param outcome
- *            {@code granted}, {@code denied}, {@code succeeded}, {@code failed}, ...
+ *            how it ended
  * @param credentialVersion
  *            the credential version involved, if any
  * @param fromVersion
@@ -37,15 +37,19 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param azureAdErrorCodes
  *            the AADSTS numbers Azure AD answered with, when an Azure AD refusal is the reason
  * @param expectedTenant
- *            for a tenant check, the tenant ID the environment is pinned to
+ *            for a tenant mismatch, the tenant ID the environment is pinned to (not a secret)
  * @param foundTenant
- *            for a tenant check, the tenant ID the token named, if any
+ *            for a tenant mismatch, the tenant ID the token named, if it named one
+ * @param droppedEvents
+ *            for an audit overflow, how many events could not be written
  */
-@JsonInclude(JsonInclude.Include.NON_EMPTY)
-public record AuditEvent(Instant time, String caller, String environment, String action, String outcome,
+public record AuditEvent(Instant time, String caller, String environment, AuditAction action, AuditOutcome outcome,
         Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
         String errorCode, String requestId, List<Integer> azureAdErrorCodes, String expectedTenant,
-        String foundTenant) {
+        String foundTenant, Long droppedEvents) {
+
+    /** The caller named in events of the broker's own doing. */
+    public static final String BROKER = "broker";
 
     public AuditEvent {
         Objects.requireNonNull(time, "time");
@@ -55,38 +59,145 @@ public record AuditEvent(Instant time, String caller, String environment, String
         azureAdErrorCodes = azureAdErrorCodes == null ? List.of() : List.copyOf(azureAdErrorCodes);
     }
 
-    /** An event that involves no Azure AD refusal. */
-    public AuditEvent(Instant time, String caller, String environment, String action, String outcome,
-            Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
-            String errorCode, String requestId) {
-        this(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion, tokenFingerprint,
-                errorCode, requestId, List.of());
+    private static AuditEvent of(Instant time, String caller, String environment, AuditAction action,
+            AuditOutcome outcome) {
+        return new AuditEvent(time, caller, environment, action, outcome, null, null, null, null, null, null,
+                List.of(), null, null, null);
     }
 
-    /** An event that involves no tenant check. */
-    public AuditEvent(Instant time, String caller, String environment, String action, String outcome,
-            Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
-            String errorCode, String requestId, List<Integer> azureAdErrorCodes) {
-        this(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion, tokenFingerprint,
-                errorCode, requestId, azureAdErrorCodes, null, null);
+    // ---- tokens ---------------------------------------------------------------------------------
+
+    /** A token handed to a caller, named by its fingerprint. */
+    public static AuditEvent tokenIssued(Instant time, String caller, String environment, int credentialVersion,
+            String tokenFingerprint, String requestId) {
+        return new AuditEvent(time, caller, environment, AuditAction.TOKEN_ISSUE, AuditOutcome.GRANTED,
+                credentialVersion, null, null, tokenFingerprint, null, requestId, List.of(), null, null, null);
+    }
+
+    /** A token request that was admitted but could not be answered with a token. */
+    public static AuditEvent tokenFailed(Instant time, String caller, String environment, String errorCode,
+            String requestId) {
+        return of(time, caller, environment, AuditAction.TOKEN_ISSUE, AuditOutcome.FAILED).withError(errorCode)
+                .withRequestId(requestId);
+    }
+
+    /** A token request refused because the caller is over its rate limit. */
+    public static AuditEvent rateLimited(Instant time, String caller, String environment, String requestId) {
+        return of(time, caller, environment, AuditAction.TOKEN_ISSUE, AuditOutcome.THROTTLED)
+                .withError("rate_limited").withRequestId(requestId);
     }
 
     /**
-     * The broker refused a token Azure AD issued for {@code environment} because it does not come from
-     * the tenant the environment is pinned to.
+     * A token Azure AD issued for the environment named another tenant than the environment's pin (or
+     * none): refused, never cached, served or taken as proof.
      *
      * @param foundTenant
-     *            the token's {@code tid}, or null when it named none
+     *            the {@code tid} the token carried; null when it carried none or was not a JWT
      */
-    public static AuditEvent tenantMismatch(Instant time, String environment, int credentialVersion,
-            String expectedTenant, String foundTenant) {
-        return new AuditEvent(time, "broker", environment, "token.mint", "refused", credentialVersion, null, null,
-                null, "tenant_mismatch", null, List.of(), expectedTenant, foundTenant);
+    public static AuditEvent tenantMismatch(Instant time, String environment, String expectedTenant,
+            String foundTenant) {
+        Objects.requireNonNull(expectedTenant, "expectedTenant");
+        return new AuditEvent(time, BROKER, environment, AuditAction.TOKEN_MINT, AuditOutcome.REFUSED, null, null,
+                null, null, "tenant_mismatch", null, List.of(), expectedTenant, foundTenant, null);
+    }
+
+    // ---- access ---------------------------------------------------------------------------------
+
+    /** A request refused because no grant gives the caller the permission the action needs. */
+    public static AuditEvent accessDenied(Instant time, String caller, String environment, AuditAction action,
+            String requestId) {
+        return of(time, caller, environment, action, AuditOutcome.DENIED).withError("not_granted")
+                .withRequestId(requestId);
+    }
+
+    // ---- credentials ----------------------------------------------------------------------------
+
+    /** A caller read the credential (or its history), whose current version is {@code version}. */
+    public static AuditEvent credentialsRead(Instant time, String caller, String environment, int version) {
+        return new AuditEvent(time, caller, environment, AuditAction.CREDENTIALS_READ, AuditOutcome.SUCCEEDED,
+                version, null, null, null, null, null, List.of(), null, null, null);
+    }
+
+    /** A caller's read of the credential failed. */
+    public static AuditEvent credentialsReadFailed(Instant time, String caller, String environment,
+            String errorCode) {
+        return of(time, caller, environment, AuditAction.CREDENTIALS_READ, AuditOutcome.FAILED).withError(errorCode);
+    }
+
+    /** The broker switched from {@code fromVersion} to {@code toVersion}, stored by another replica. */
+    public static AuditEvent credentialsReloaded(Instant time, String environment, int fromVersion, int toVersion) {
+        return new AuditEvent(time, BROKER, environment, AuditAction.CREDENTIALS_RELOAD, AuditOutcome.SUCCEEDED,
+                toVersion, fromVersion, toVersion, null, null, null, List.of(), null, null, null);
+    }
+
+    // ---- rotations (action: credentials.rotate or credentials.restore) ---------------------------
+
+    /** A rotation started proving its key; {@code fromVersion} stays current meanwhile. */
+    public static AuditEvent rotationProving(Instant time, String caller, String environment, AuditAction action,
+            int fromVersion) {
+        return rotation(time, caller, environment, action, AuditOutcome.PROVING, fromVersion, null, null, List.of());
+    }
+
+    /** A rotation stored {@code toVersion} in place of {@code fromVersion}. */
+    public static AuditEvent rotationSucceeded(Instant time, String caller, String environment, AuditAction action,
+            int fromVersion, int toVersion) {
+        return rotation(time, caller, environment, action, AuditOutcome.SUCCEEDED, fromVersion, toVersion, null,
+                List.of());
+    }
+
+    /** A rotation that was tried and stored nothing, with Azure AD's codes if Azure AD refused. */
+    public static AuditEvent rotationFailed(Instant time, String caller, String environment, AuditAction action,
+            int fromVersion, String errorCode, List<Integer> azureAdErrorCodes) {
+        return rotation(time, caller, environment, action, AuditOutcome.FAILED, fromVersion, null, errorCode,
+                azureAdErrorCodes);
+    }
+
+    /**
+     * A rotation refused before anything was asked of Azure AD (a stale version, a rotation in
+     * progress).
+     */
+    public static AuditEvent rotationRejected(Instant time, String caller, String environment, AuditAction action,
+            int fromVersion, String errorCode) {
+        return rotation(time, caller, environment, action, AuditOutcome.REJECTED, fromVersion, null, errorCode,
+                List.of());
+    }
+
+    /** A rotation cancelled while proving. */
+    public static AuditEvent rotationCancelled(Instant time, String caller, String environment, int fromVersion) {
+        return rotation(time, caller, environment, AuditAction.CREDENTIALS_ROTATE_CANCEL, AuditOutcome.SUCCEEDED,
+                fromVersion, null, null, List.of());
+    }
+
+    /** A cancel refused: the rotation had already finished. */
+    public static AuditEvent rotationCancelRejected(Instant time, String caller, String environment, int fromVersion,
+            String errorCode) {
+        return rotation(time, caller, environment, AuditAction.CREDENTIALS_ROTATE_CANCEL, AuditOutcome.REJECTED,
+                fromVersion, null, errorCode, List.of());
+    }
+
+    private static AuditEvent rotation(Instant time, String caller, String environment, AuditAction action,
+            AuditOutcome outcome, int fromVersion, Integer toVersion, String errorCode,
+            List<Integer> azureAdErrorCodes) {
+        return new AuditEvent(time, caller, environment, action, outcome, null, fromVersion, toVersion, null,
+                errorCode, null, azureAdErrorCodes, null, null, null);
+    }
+
+    // ---- the trail itself -----------------------------------------------------------------------
+
+    /** {@code dropped} events could not be written: the audit queue was full. */
+    static AuditEvent overflow(Instant time, long dropped) {
+        return new AuditEvent(time, BROKER, null, AuditAction.AUDIT_OVERFLOW, AuditOutcome.FAILED, null, null, null,
+                null, "audit_queue_full", null, List.of(), null, null, dropped);
     }
 
     /** This event, in the request {@code id}. */
     public AuditEvent withRequestId(String id) {
         return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
-                tokenFingerprint, errorCode, id, azureAdErrorCodes, expectedTenant, foundTenant);
+                tokenFingerprint, errorCode, id, azureAdErrorCodes, expectedTenant, foundTenant, droppedEvents);
+    }
+
+    private AuditEvent withError(String code) {
+        return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
+                tokenFingerprint, code, requestId, azureAdErrorCodes, expectedTenant, foundTenant, droppedEvents);
     }
 }

@@ -1,17 +1,30 @@
 package io.credentialbroker.audit;
 
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import io.quarkus.runtime.Startup;
 
 /**
- * Writes audit events, one JSON object per line, to the logger category {@value #CATEGORY}, so
- * operators can route them apart from diagnostics.
+ * Writes audit events to the logger category {@value #CATEGORY}, one JSON object per line, through
+ * that category's own {@link AuditHandler} only: never through the diagnostic console handler (and
+ * its JSON formatter), so operators parse the event itself, not a string inside another document.
+ * The level of the category turns the trail on and off.
  */
+@Startup
 @ApplicationScoped
 public class AuditLog {
 
@@ -24,11 +37,15 @@ public class AuditLog {
     public static final String REQUEST_ID = "request_id";
 
     private static final Logger LOG = Logger.getLogger(CATEGORY);
+    private static final JsonFactory JSON = new JsonFactory();
+    /** At shutdown, how long the queued events may take to be written. */
+    private static final Duration FINAL_FLUSH = Duration.ofSeconds(5);
 
-    private final ObjectMapper json;
+    private final AuditHandler handler;
 
-    public AuditLog(ObjectMapper json) {
-        this.json = json;
+    @Inject
+    public AuditLog(Clock clock) {
+        this.handler = AuditHandler.install(CATEGORY, clock);
     }
 
     public void record(AuditEvent event) {
@@ -38,11 +55,66 @@ public class AuditLog {
         if (event.requestId() == null && MDC.get(REQUEST_ID) instanceof String requestId) {
             event = event.withRequestId(requestId);
         }
-        try {
-            LOG.info(json.writeValueAsString(event));
-        } catch (JsonProcessingException e) {
-            // cannot happen for this record; never drop an audit event silently
-            LOG.errorf("Could not write an audit event for action %s: %s", event.action(), e.getClass().getName());
+        LOG.info(line(event));
+    }
+
+    /** Events that could not be queued for writing since startup (each also reported in the trail). */
+    public long dropped() {
+        return handler.dropped();
+    }
+
+    @PreDestroy
+    void flush() {
+        handler.flush(FINAL_FLUSH);
+    }
+
+    /**
+     * The event as operators get it: one JSON object, fields in this order, empty ones left out (see
+     * the README, "Audit").
+     */
+    static String line(AuditEvent event) {
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("time", event.time().toString());
+            json.writeStringField("caller", event.caller());
+            optional(json, "environment", event.environment());
+            json.writeStringField("action", event.action().value());
+            json.writeStringField("outcome", event.outcome().value());
+            optional(json, "credential_version", event.credentialVersion());
+            optional(json, "from_version", event.fromVersion());
+            optional(json, "to_version", event.toVersion());
+            optional(json, "token_fingerprint", event.tokenFingerprint());
+            optional(json, "error_code", event.errorCode());
+            optional(json, "request_id", event.requestId());
+            if (!event.azureAdErrorCodes().isEmpty()) {
+                json.writeArrayFieldStart("azure_ad_error_codes");
+                for (int code : event.azureAdErrorCodes()) {
+                    json.writeNumber(code);
+                }
+                json.writeEndArray();
+            }
+            optional(json, "expected_tenant", event.expectedTenant());
+            optional(json, "found_tenant", event.foundTenant());
+            if (event.droppedEvents() != null) {
+                json.writeNumberField("dropped_events", event.droppedEvents());
+            }
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("a StringWriter does not fail", e);
+        }
+        return out.toString();
+    }
+
+    private static void optional(JsonGenerator json, String field, String value) throws IOException {
+        if (value != null && !value.isEmpty()) {
+            json.writeStringField(field, value);
+        }
+    }
+
+    private static void optional(JsonGenerator json, String field, Integer value) throws IOException {
+        if (value != null) {
+            json.writeNumberField(field, value);
         }
     }
 }

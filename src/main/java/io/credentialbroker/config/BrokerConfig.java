@@ -71,8 +71,9 @@ public interface BrokerConfig {
     }
 
     /**
-     * Remembers callers' bearer tokens once verified, until their own expiry, so the signature is not
-     * checked again on every request (see {@code io.credentialbroker.access.VerifiedTokenCache}).
+     * Remembers callers' bearer tokens once verified, until their own expiry or {@code max-age},
+     * whichever comes first, so the signature is not checked again on every request (see
+     * {@code io.credentialbroker.access.VerifiedTokenCache}).
      */
     interface VerifiedTokenCacheConfig {
 
@@ -83,6 +84,15 @@ public interface BrokerConfig {
         /** Distinct bearer tokens remembered at once: a few per calling pod is plenty. */
         @WithDefault("10000")
         int maxEntries();
+
+        /**
+         * The longest a verified token is recognised without being verified again, whatever {@code exp} it
+         * carries: a token from an issuer that signs long-lived tokens, or whose key was withdrawn, is
+         * checked against the issuer's current keys at least this often. Short enough to bound that window,
+         * long enough that re-verifying (one RS256 check per token per period) costs nothing.
+         */
+        @WithDefault("5M")
+        Duration maxAge();
     }
 
     /** One grant: these callers may do these things in these environments. */

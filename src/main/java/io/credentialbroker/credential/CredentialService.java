@@ -19,8 +19,6 @@ import io.credentialbroker.environment.Environment;
 @ApplicationScoped
 public class CredentialService {
 
-    private static final String READ = "credentials.read";
-
     private final CredentialStore store;
     private final AuditLog audit;
     private final Clock clock;
@@ -40,10 +38,11 @@ public class CredentialService {
     public CredentialSummary current(String caller, Environment environment) {
         try {
             PartnerCredential credential = store.read(environment);
-            record(caller, environment, "succeeded", credential.version(), null);
+            audit.record(AuditEvent.credentialsRead(clock.instant(), caller, environment.name(), credential.version()));
             return CredentialSummary.of(credential);
         } catch (CredentialStoreException e) {
-            record(caller, environment, "failed", null, e.reason().code());
+            audit.record(
+                    AuditEvent.credentialsReadFailed(clock.instant(), caller, environment.name(), e.reason().code()));
             throw e;
         }
     }
@@ -63,10 +62,12 @@ public class CredentialService {
                     versions.add(summary(environment, version));
                 }
             }
-            record(caller, environment, "succeeded", metadata.currentVersion(), null);
+            audit.record(
+                    AuditEvent.credentialsRead(clock.instant(), caller, environment.name(), metadata.currentVersion()));
             return new CredentialHistory(metadata.currentVersion(), versions);
         } catch (CredentialStoreException e) {
-            record(caller, environment, "failed", null, e.reason().code());
+            audit.record(
+                    AuditEvent.credentialsReadFailed(clock.instant(), caller, environment.name(), e.reason().code()));
             throw e;
         }
     }
@@ -83,8 +84,4 @@ public class CredentialService {
         }
     }
 
-    private void record(String caller, Environment environment, String outcome, Integer version, String errorCode) {
-        audit.record(new AuditEvent(clock.instant(), caller, environment.name(), READ, outcome, version, null, null,
-                null, errorCode, null));
-    }
 }

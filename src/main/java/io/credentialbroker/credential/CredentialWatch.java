@@ -96,8 +96,8 @@ public class CredentialWatch {
         active.activate(environment.name(), latest);
         LOG.infof("Environment '%s': the store holds credential version %d (in use here: %d); switched to it",
                 environment.name(), latest.version(), inUse.get());
-        audit.record(new AuditEvent(clock.instant(), "broker", environment.name(), "credentials.reload", "succeeded",
-                latest.version(), inUse.get(), latest.version(), null, null, null));
+        audit.record(
+                AuditEvent.credentialsReloaded(clock.instant(), environment.name(), inUse.get(), latest.version()));
     }
 
     @PreDestroy

@@ -145,14 +145,16 @@ public class RotationService {
                 }
             }
         } catch (RotationRefusedException e) {
-            record(caller, environment, action.auditAction(), "rejected", expectedVersion, null, e.code(), List.of());
+            record(AuditEvent.rotationRejected(clock.instant(), caller, environment.name(), action.auditAction(),
+                    expectedVersion, e.code()));
             throw e;
         } catch (CredentialStoreException e) {
-            record(caller, environment, action.auditAction(), "failed", expectedVersion, null, e.reason().code(),
-                    List.of());
+            record(AuditEvent.rotationFailed(clock.instant(), caller, environment.name(), action.auditAction(),
+                    expectedVersion, e.reason().code(), List.of()));
             throw e;
         }
-        record(caller, environment, action.auditAction(), "proving", run.fromVersion, null, null, List.of());
+        audit.record(AuditEvent.rotationProving(clock.instant(), caller, environment.name(), action.auditAction(),
+                run.fromVersion));
         LOG.infof("Rotation %s of environment '%s' (%s) started from version %d: proving the credential against"
                 + " Azure AD until %s", run.id, environment.name(), action.label(), run.fromVersion, run.deadline);
         schedule(run, Duration.ZERO);
@@ -193,12 +195,12 @@ public class RotationService {
             RotationRefusedException refused = new RotationRefusedException(RotationRefusedException.Reason.FINISHED,
                     run.environment.name(), "rotation_finished", null,
                     "Rotation " + run.id + " " + what + "; it can no longer be cancelled.");
-            record(caller, run.environment, "credentials.rotate.cancel", "rejected", run.fromVersion, null,
-                    refused.code(), List.of());
+            audit.record(AuditEvent.rotationCancelRejected(clock.instant(), caller, run.environment.name(),
+                    run.fromVersion, refused.code()));
             throw refused;
         }
-        record(caller, run.environment, "credentials.rotate.cancel", "succeeded", run.fromVersion, null, null,
-                List.of());
+        audit.record(AuditEvent.rotationCancelled(clock.instant(), caller, run.environment.name(), run.fromVersion));
+        observer.rotationFinished(run.environment.name(), "cancelled");
         LOG.infof("Rotation %s of environment '%s' cancelled while proving; version %d stays current", run.id,
                 run.environment.name(), run.fromVersion);
         run.settled.complete(null);
@@ -411,8 +413,8 @@ public class RotationService {
                     + " to it: %s", run.id, run.environment.name(), stored.version(), e.getClass().getName());
         }
         if (run.complete(stored.version(), clock.instant())) {
-            record(run.caller, run.environment, run.action.auditAction(), "succeeded", run.fromVersion,
-                    stored.version(), null, List.of());
+            record(AuditEvent.rotationSucceeded(clock.instant(), run.caller, run.environment.name(),
+                    run.action.auditAction(), run.fromVersion, stored.version()));
             LOG.infof("Rotation %s of environment '%s' completed: version %d is current; the next token is minted"
                     + " with it", run.id, run.environment.name(), stored.version());
             run.settled.complete(null);
@@ -421,8 +423,8 @@ public class RotationService {
 
     private void fail(Run run, String code, List<Integer> azureAdErrorCodes, CredentialStoreException cause) {
         if (run.fail(code, azureAdErrorCodes, cause, clock.instant())) {
-            record(run.caller, run.environment, run.action.auditAction(), "failed", run.fromVersion, null, code,
-                    azureAdErrorCodes);
+            record(AuditEvent.rotationFailed(clock.instant(), run.caller, run.environment.name(),
+                    run.action.auditAction(), run.fromVersion, code, azureAdErrorCodes));
             LOG.warnf("Rotation %s of environment '%s' failed (%s, error_codes %s) after %d attempts; nothing was"
                     + " stored, version %d stays current", run.id, run.environment.name(), code, azureAdErrorCodes,
                     run.status().attempts(), run.fromVersion);
@@ -460,17 +462,10 @@ public class RotationService {
         }
     }
 
-    private void record(String caller, Environment environment, String action, String outcome, Integer fromVersion,
-            Integer toVersion, String errorCode, List<Integer> azureAdErrorCodes) {
-        if (action.equals("credentials.rotate.cancel")) {
-            if (outcome.equals("succeeded")) {
-                observer.rotationFinished(environment.name(), "cancelled");
-            }
-        } else if (!outcome.equals("proving")) {
-            observer.rotationFinished(environment.name(), outcome);
-        }
-        audit.record(new AuditEvent(clock.instant(), caller, environment.name(), action, outcome, null, fromVersion,
-                toVersion, null, errorCode, null, azureAdErrorCodes));
+    /** A rotation that ended (succeeded, failed or rejected): audited, and counted by its outcome. */
+    private void record(AuditEvent ended) {
+        audit.record(ended);
+        observer.rotationFinished(ended.environment(), ended.outcome().value());
     }
 
     private static ScheduledExecutorService newExecutor(int threads) {

@@ -3,6 +3,8 @@ package io.credentialbroker.credential;
 import java.time.Instant;
 import java.util.List;
 
+import io.credentialbroker.audit.AuditAction;
+
 /**
  * A snapshot of one rotation, for its HTTP resource and for tests. Holds no secret.
  *
@@ -69,14 +71,14 @@ public record RotationStatus(String id, String environment, Action action, State
     public enum Action {
 
         /** A new key (and possibly app or tenant). */
-        ROTATE("rotate", "credentials.rotate"),
+        ROTATE("rotate", AuditAction.CREDENTIALS_ROTATE),
         /** A version stored before, stored again: a rollback. */
-        RESTORE("restore", "credentials.restore");
+        RESTORE("restore", AuditAction.CREDENTIALS_RESTORE);
 
         private final String label;
-        private final String auditAction;
+        private final AuditAction auditAction;
 
-        Action(String label, String auditAction) {
+        Action(String label, AuditAction auditAction) {
             this.label = label;
             this.auditAction = auditAction;
         }
@@ -85,7 +87,7 @@ public record RotationStatus(String id, String environment, Action action, State
             return label;
         }
 
-        public String auditAction() {
+        public AuditAction auditAction() {
             return auditAction;
         }
     }

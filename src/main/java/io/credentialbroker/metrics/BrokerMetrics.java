@@ -1,12 +1,14 @@
 package io.credentialbroker.metrics;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
@@ -16,6 +18,7 @@ import io.credentialbroker.token.TokenFailure;
 import io.credentialbroker.token.TokenService;
 import io.credentialbroker.token.TokenStatus;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -34,15 +37,59 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
 
     private final MeterRegistry registry;
     private final EnvironmentRegistry environments;
-    private final Map<String, Counter> cacheHits = new ConcurrentHashMap<>();
-    private final Map<String, Counter> tokenRequests = new ConcurrentHashMap<>();
+    /**
+     * The token path's series of each configured environment (and of {@link #UNKNOWN_ENVIRONMENT}),
+     * registered once: a request costs one look-up of a map that never changes.
+     */
+    private final Map<String, TokenCounters> tokenCounters;
 
     BrokerMetrics(MeterRegistry registry, EnvironmentRegistry environments) {
         this.registry = registry;
         this.environments = environments;
+        Map<String, TokenCounters> counters = new HashMap<>();
+        for (Environment environment : environments.all()) {
+            counters.put(environment.name(), new TokenCounters(registry, environment.name()));
+        }
+        counters.put(UNKNOWN_ENVIRONMENT, new TokenCounters(registry, UNKNOWN_ENVIRONMENT));
+        this.tokenCounters = Map.copyOf(counters);
     }
 
-    void registerGauges(@Observes StartupEvent event, TokenService tokens) {
+    /** One environment's token series: those of every request prepared, the rest made on first use. */
+    private static final class TokenCounters {
+
+        private final MeterRegistry registry;
+        private final String environment;
+        final Counter granted;
+        final Counter cacheHits;
+        /** outcome → error code → counter, for refusals and failures */
+        private final Map<String, Map<String, Counter>> others = new ConcurrentHashMap<>();
+
+        TokenCounters(MeterRegistry registry, String environment) {
+            this.registry = registry;
+            this.environment = environment;
+            this.granted = requests("granted", "none");
+            this.cacheHits = Counter.builder("broker_token_cache_hits_total")
+                    .description("Tokens handed out from the cache at once").tag("environment", environment)
+                    .register(registry);
+        }
+
+        Counter requests(String outcome, String errorCode) {
+            return Counter.builder("broker_token_requests_total").description("Token requests by outcome")
+                    .tag("environment", environment).tag("outcome", outcome).tag("error_code", errorCode)
+                    .register(registry);
+        }
+
+        Counter other(String outcome, String errorCode) {
+            return others.computeIfAbsent(outcome, ignored -> new ConcurrentHashMap<>())
+                    .computeIfAbsent(errorCode, code -> requests(outcome, code));
+        }
+    }
+
+    void registerGauges(@Observes StartupEvent event, TokenService tokens, AuditLog audit) {
+        FunctionCounter.builder("broker_audit_events_dropped_total", audit, AuditLog::dropped)
+                .description("Audit events that could not be written because the audit queue was full (each"
+                        + " gap is also an audit.overflow event in the trail)")
+                .register(registry);
         for (Environment environment : environments.all()) {
             String name = environment.name();
             Gauge.builder("broker_token_expiry_seconds", tokens, service -> service.status(name).expiresAt()
@@ -60,26 +107,26 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
         }
     }
 
+    /** A token handed out: the hot path, one look-up of a prepared counter. */
+    public void tokenGranted(String environment) {
+        counters(environment).granted.increment();
+    }
+
     /**
-     * A token request answered: {@code granted}, {@code denied}, {@code throttled} or {@code failed}.
+     * A token request not answered with a token: {@code denied}, {@code throttled} or {@code failed}.
      */
     public void tokenRequest(String environment, String outcome, String errorCode) {
-        // every token request passes here: one map look-up, no meter builder, once a series exists
-        String label = label(environment);
-        String code = errorCode == null ? "none" : errorCode;
-        tokenRequests.computeIfAbsent(label + '\u0000' + outcome + '\u0000' + code,
-                key -> Counter.builder("broker_token_requests_total").description("Token requests by outcome")
-                        .tag("environment", label).tag("outcome", outcome).tag("error_code", code)
-                        .register(registry))
-                .increment();
+        counters(environment).other(outcome, errorCode == null ? "none" : errorCode).increment();
     }
 
     @Override
     public void servedFromCache(String environment) {
-        // the hot path: one map look-up, no meter builder
-        cacheHits.computeIfAbsent(environment, name -> Counter.builder("broker_token_cache_hits_total")
-                .description("Tokens handed out from the cache at once").tag("environment", name).register(registry))
-                .increment();
+        counters(environment).cacheHits.increment();
+    }
+
+    private TokenCounters counters(String environment) {
+        TokenCounters counters = environment == null ? null : tokenCounters.get(environment);
+        return counters != null ? counters : tokenCounters.get(UNKNOWN_ENVIRONMENT);
     }
 
     @Override

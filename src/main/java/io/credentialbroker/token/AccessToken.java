@@ -11,30 +11,73 @@ import java.util.Objects;
 /**
  * A token Azure AD issued for one environment, with the times that govern it. Time is always passed
  * in, so tests drive expiry with a clock instead of sleeps. {@code toString()} shows the
- * fingerprint, never the token.
- *
- * @param value
- *            the bearer token
- * @param environment
- *            the environment it was minted for
- * @param credentialVersion
- *            the Vault version of the credential that minted it
- * @param issuedAt
- *            when the request for it was sent (its lifetime counts from there, to be safe)
- * @param expiresAt
- *            when Azure AD stops accepting it
- * @param refreshAt
- *            when the cache should start replacing it
+ * fingerprint, never the token. A value (equal by its fields); a class rather than a record only so
+ * that the fingerprint is computed once, when the token is minted, not for every caller it is
+ * handed to.
  */
-public record AccessToken(String value, String environment, int credentialVersion, Instant issuedAt,
-        Instant expiresAt, Instant refreshAt) {
+public final class AccessToken {
 
-    public AccessToken {
-        Objects.requireNonNull(value, "value");
-        Objects.requireNonNull(environment, "environment");
-        Objects.requireNonNull(issuedAt, "issuedAt");
-        Objects.requireNonNull(expiresAt, "expiresAt");
-        Objects.requireNonNull(refreshAt, "refreshAt");
+    private final String value;
+    private final String environment;
+    private final int credentialVersion;
+    private final Instant issuedAt;
+    private final Instant expiresAt;
+    private final Instant refreshAt;
+    private final String fingerprint;
+
+    /**
+     * @param value
+     *            the bearer token
+     * @param environment
+     *            the environment it was minted for
+     * @param credentialVersion
+     *            the Vault version of the credential that minted it
+     * @param issuedAt
+     *            when the request for it was sent (its lifetime counts from there, to be safe)
+     * @param expiresAt
+     *            when Azure AD stops accepting it
+     * @param refreshAt
+     *            when the cache should start replacing it
+     */
+    public AccessToken(String value, String environment, int credentialVersion, Instant issuedAt, Instant expiresAt,
+            Instant refreshAt) {
+        this.value = Objects.requireNonNull(value, "value");
+        this.environment = Objects.requireNonNull(environment, "environment");
+        this.credentialVersion = credentialVersion;
+        this.issuedAt = Objects.requireNonNull(issuedAt, "issuedAt");
+        this.expiresAt = Objects.requireNonNull(expiresAt, "expiresAt");
+        this.refreshAt = Objects.requireNonNull(refreshAt, "refreshAt");
+        this.fingerprint = fingerprint(value);
+    }
+
+    /** The bearer token. */
+    public String value() {
+        return value;
+    }
+
+    /** The environment it was minted for. */
+    public String environment() {
+        return environment;
+    }
+
+    /** The Vault version of the credential that minted it. */
+    public int credentialVersion() {
+        return credentialVersion;
+    }
+
+    /** When the request for it was sent. */
+    public Instant issuedAt() {
+        return issuedAt;
+    }
+
+    /** When Azure AD stops accepting it. */
+    public Instant expiresAt() {
+        return expiresAt;
+    }
+
+    /** When the cache should start replacing it. */
+    public Instant refreshAt() {
+        return refreshAt;
     }
 
     /** Life left at {@code now}, negative once expired. */
@@ -53,7 +96,7 @@ public record AccessToken(String value, String environment, int credentialVersio
 
     /** The first 12 hex characters of the token's SHA-256: how logs and audit events name a token. */
     public String fingerprint() {
-        return fingerprint(value);
+        return fingerprint;
     }
 
     public static String fingerprint(String token) {
@@ -66,8 +109,20 @@ public record AccessToken(String value, String environment, int credentialVersio
     }
 
     @Override
+    public boolean equals(Object other) {
+        return other instanceof AccessToken token && value.equals(token.value) && environment.equals(token.environment)
+                && credentialVersion == token.credentialVersion && issuedAt.equals(token.issuedAt)
+                && expiresAt.equals(token.expiresAt) && refreshAt.equals(token.refreshAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(value, environment, credentialVersion, issuedAt, expiresAt, refreshAt);
+    }
+
+    @Override
     public String toString() {
-        return "AccessToken[environment=" + environment + ", fingerprint=" + fingerprint() + ", credentialVersion="
+        return "AccessToken[environment=" + environment + ", fingerprint=" + fingerprint + ", credentialVersion="
                 + credentialVersion + ", expiresAt=" + expiresAt + ", refreshAt=" + refreshAt + "]";
     }
 }

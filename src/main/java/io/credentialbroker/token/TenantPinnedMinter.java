@@ -75,8 +75,8 @@ public class TenantPinnedMinter implements TokenMinter {
                 + " but the environment is pinned to tenant %s; it is neither cached nor served. Check the credential"
                 + " stored at the environment's Vault path and broker.environments.%s.tenant-id", environment.name(),
                 credential.version(), shown, environment.tenantId(), environment.name());
-        audit.record(AuditEvent.tenantMismatch(clock.instant(), environment.name(), credential.version(),
-                environment.tenantId().value(), found.flatMap(TenantId::parse).map(TenantId::value).orElse(null)));
+        audit.record(AuditEvent.tenantMismatch(clock.instant(), environment.name(), environment.tenantId().value(),
+                found.flatMap(TenantId::parse).map(TenantId::value).orElse(null)));
         return new MintResult.Failed(MintResult.FailureKind.TENANT_MISMATCH, 200, TENANT_MISMATCH, List.of(), null,
                 null, Optional.empty());
     }

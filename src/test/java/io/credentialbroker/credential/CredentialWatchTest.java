@@ -14,8 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.credential.memory.InMemoryCredentialStore;
@@ -45,7 +43,7 @@ class CredentialWatchTest {
                 public void activate(String environment, PartnerCredential credential) {
                     active.put(environment, credential);
                 }
-            }, new AuditLog(new ObjectMapper()) {
+            }, new AuditLog(Clock.systemUTC()) {
 
                 @Override
                 public void record(AuditEvent event) {
@@ -85,7 +83,7 @@ class CredentialWatchTest {
         assertThat(active.get("sandbox").version()).isEqualTo(2);
         assertThat(active.get("sandbox").clientSecret().reveal()).isEqualTo("fake-rotated-secret");
         assertThat(audit).singleElement().satisfies(event -> {
-            assertThat(event.action()).isEqualTo("credentials.reload");
+            assertThat(event.action().value()).isEqualTo("credentials.reload");
             assertThat(event.caller()).isEqualTo("broker");
             assertThat(event.fromVersion()).isEqualTo(1);
             assertThat(event.toVersion()).isEqualTo(2);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
@@ -85,8 +84,10 @@ class RotationServiceTest {
             assertThat(candidate.clientSecret().reveal()).isEqualTo(newSecret);
             assertThat(candidate.clientId()).isEqualTo(store.read(SANDBOX, 1).clientId());
         });
-        assertThat(audit).extracting(AuditEvent::action, AuditEvent::outcome, AuditEvent::fromVersion,
-                AuditEvent::toVersion).containsExactly(tuple("credentials.rotate", "proving", 1, null),
+        assertThat(audit)
+                .extracting(event -> event.action().value(), event -> event.outcome().value(), AuditEvent::fromVersion,
+                        AuditEvent::toVersion)
+                .containsExactly(tuple("credentials.rotate", "proving", 1, null),
                         tuple("credentials.rotate", "succeeded", 1, 2));
         assertThat(audit.toString() + status).doesNotContain(newSecret);
     }
@@ -107,7 +108,7 @@ class RotationServiceTest {
         assertThat(store.metadata(SANDBOX).currentVersion()).isEqualTo(1);
         assertThat(active).isEmpty();
         assertThat(audit).last().satisfies(event -> {
-            assertThat(event.outcome()).isEqualTo("failed");
+            assertThat(event.outcome().value()).isEqualTo("failed");
             assertThat(event.errorCode()).isEqualTo("azure_ad_rejected_configuration");
             assertThat(event.azureAdErrorCodes()).containsExactly(700016);
         });
@@ -181,10 +182,10 @@ class RotationServiceTest {
         assertThat(store.metadata(SANDBOX).currentVersion()).isEqualTo(1);
         assertThat(rotations.cancel("ops-2", SANDBOX, status.id()).state()).as("cancelling again changes nothing")
                 .isEqualTo(State.CANCELLED);
-        assertThat(audit).filteredOn(event -> event.action().equals("credentials.rotate.cancel"))
+        assertThat(audit).filteredOn(event -> event.action().value().equals("credentials.rotate.cancel"))
                 .singleElement().satisfies(event -> {
                     assertThat(event.caller()).isEqualTo("ops-2");
-                    assertThat(event.outcome()).isEqualTo("succeeded");
+                    assertThat(event.outcome().value()).isEqualTo("succeeded");
                 });
         // the environment is free again
         azureAd = (env, credential) -> issued();
@@ -243,7 +244,7 @@ class RotationServiceTest {
         assertThat(refused.getMessage()).contains("version 2 is current");
         assertThat(proved).hasSize(1);
         assertThat(audit).last().satisfies(event -> {
-            assertThat(event.outcome()).isEqualTo("rejected");
+            assertThat(event.outcome().value()).isEqualTo("rejected");
             assertThat(event.errorCode()).isEqualTo("stale_version");
         });
     }
@@ -295,7 +296,7 @@ class RotationServiceTest {
         assertThat(proved).last().satisfies(candidate -> assertThat(candidate.clientSecret().reveal())
                 .isEqualTo(original));
         assertThat(audit).last().satisfies(event -> {
-            assertThat(event.action()).isEqualTo("credentials.restore");
+            assertThat(event.action().value()).isEqualTo("credentials.restore");
             assertThat(event.fromVersion()).isEqualTo(2);
             assertThat(event.toVersion()).isEqualTo(3);
         });
@@ -399,7 +400,7 @@ class RotationServiceTest {
             public void activate(String environment, PartnerCredential credential) {
                 active.put(environment, credential);
             }
-        }, new AuditLog(new ObjectMapper()) {
+        }, new AuditLog(Clock.systemUTC()) {
 
             @Override
             public void record(AuditEvent event) {

@@ -1,53 +1,61 @@
 package io.credentialbroker.testing;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.credentialbroker.audit.AuditHandler;
 import io.credentialbroker.audit.AuditLog;
 
 /**
- * The audit events the running broker writes while this is open, as the JSON lines operators get
- * (from the {@value AuditLog#CATEGORY} logger category).
+ * The audit events the running broker writes while this is open, exactly as operators get them: the
+ * text the {@value AuditLog#CATEGORY} category's own handler writes to standard output, line by
+ * line. Reading waits until every event recorded so far has been written (the handler writes on a
+ * thread of its own).
  */
-public final class CapturedAudit extends Handler implements AutoCloseable {
+public final class CapturedAudit implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration WRITTEN_WITHIN = Duration.ofSeconds(10);
 
-    private final Logger logger = Logger.getLogger(AuditLog.CATEGORY);
-    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final AuditHandler handler = AuditHandler.instance();
+    /** What the handler wrote, each as written (with its newline). */
+    private final List<String> written = new CopyOnWriteArrayList<>();
+    private final Consumer<String> tap = written::add;
 
     private CapturedAudit() {
-        logger.addHandler(this);
+        // events of earlier tests still being written are not this capture's
+        handler.flush(WRITTEN_WITHIN);
+        handler.tap(tap);
     }
 
     public static CapturedAudit start() {
         return new CapturedAudit();
     }
 
-    @Override
-    public void publish(LogRecord record) {
-        lines.add(record.getMessage());
-    }
-
     /** Every line, as written. */
     public String text() {
-        return String.join("\n", lines);
+        return String.join("\n", lines());
     }
 
-    /** The lines one by one, as written. */
+    /**
+     * The lines one by one, as written; each must be exactly one line (one newline, at its end), as
+     * operators' tools read them.
+     */
     public List<String> lines() {
-        return List.copyOf(lines);
+        if (!handler.flush(WRITTEN_WITHIN)) {
+            throw new AssertionError("the audit handler did not write its queued events within " + WRITTEN_WITHIN);
+        }
+        return written.stream().map(CapturedAudit::line).toList();
     }
 
     /** Every event, in order. */
     public List<JsonNode> events() {
-        return lines.stream().map(CapturedAudit::parse).toList();
+        return lines().stream().map(CapturedAudit::parse).toList();
     }
 
     /** The events of one environment, in order. */
@@ -55,20 +63,27 @@ public final class CapturedAudit extends Handler implements AutoCloseable {
         return events().stream().filter(event -> environment.equals(event.path("environment").asText())).toList();
     }
 
+    private static String line(String written) {
+        if (!written.endsWith("\n") || written.indexOf('\n') != written.length() - 1) {
+            throw new AssertionError("an audit event was not written as exactly one line: " + written);
+        }
+        return written.substring(0, written.length() - 1);
+    }
+
     private static JsonNode parse(String line) {
         try {
-            return JSON.readTree(line);
+            JsonNode event = JSON.readTree(line);
+            if (!event.isObject()) {
+                throw new AssertionError("an audit line is not a JSON object: " + line);
+            }
+            return event;
         } catch (java.io.IOException e) {
             throw new AssertionError("an audit line is not JSON", e);
         }
     }
 
     @Override
-    public void flush() {
-    }
-
-    @Override
     public void close() {
-        logger.removeHandler(this);
+        handler.untap(tap);
     }
 }

@@ -12,8 +12,6 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.credential.ClientSecret;
 import io.credentialbroker.credential.PartnerCredential;
@@ -73,7 +71,7 @@ class TenantPinnedMinterTest {
     }
 
     private static TenantPinnedMinter pinned(TokenMinter delegate) {
-        return new TenantPinnedMinter(delegate, new AuditLog(new ObjectMapper()),
+        return new TenantPinnedMinter(delegate, new AuditLog(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC)),
                 Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
     }
 

@@ -1,0 +1,174 @@
+package io.credentialbroker.audit;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The audit category's own handler: writes each record's message, an audit event's JSON line, as it
+ * is, followed by a newline, to standard output. Nothing else is added (no level, thread or MDC).
+ *
+ * <p>
+ * Writing happens on one thread of its own, from a bounded queue, so a stalled log pipe never
+ * blocks an event loop serving requests. When the queue is full the event cannot be kept: it is
+ * counted ({@link #dropped()}, metric {@code broker_audit_events_dropped_total}), and as soon as
+ * the writer gets through again it writes an {@code audit.overflow} event saying how many were
+ * lost, and logs a warning. Blocking the caller instead (back-pressure) would stall the event loop
+ * on exactly the stalled pipe this is about, and with it every request and the liveness heartbeat;
+ * the queue ({@value #CAPACITY} lines, about two seconds of the bench's full load) absorbs ordinary
+ * hiccups, so an overflow means the pipe stalled for longer, and the trail says so.
+ */
+public final class AuditHandler extends Handler {
+
+    static final int CAPACITY = 65_536;
+    private static final int BATCH = 512;
+    private static final org.jboss.logging.Logger DIAGNOSTICS = org.jboss.logging.Logger.getLogger(AuditHandler.class);
+    private static final AuditHandler INSTANCE = new AuditHandler();
+
+    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(CAPACITY);
+    private final AtomicLong queued = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    /** Dropped events not yet reported in the trail. */
+    private final AtomicLong unreported = new AtomicLong();
+    private final List<Consumer<String>> taps = new CopyOnWriteArrayList<>();
+    private volatile Clock clock = Clock.systemUTC();
+
+    private AuditHandler() {
+        Thread writer = new Thread(this::writeForever, "audit-writer");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /**
+     * Makes the one handler the only one of {@code category} (no parent handlers), once per JVM however
+     * often the application starts.
+     */
+    static AuditHandler install(String category, Clock clock) {
+        INSTANCE.clock = clock;
+        Logger logger = Logger.getLogger(category);
+        logger.setUseParentHandlers(false);
+        for (Handler handler : logger.getHandlers()) {
+            if (handler == INSTANCE) {
+                return INSTANCE;
+            }
+        }
+        logger.addHandler(INSTANCE);
+        return INSTANCE;
+    }
+
+    @Override
+    public void publish(LogRecord record) {
+        if (record == null || !isLoggable(record)) {
+            return;
+        }
+        if (queue.offer(record.getMessage())) {
+            queued.incrementAndGet();
+        } else {
+            dropped.incrementAndGet();
+            unreported.incrementAndGet();
+        }
+    }
+
+    /** The handler of the audit category, for tests that read the trail as it is written. */
+    public static AuditHandler instance() {
+        return INSTANCE;
+    }
+
+    long dropped() {
+        return dropped.get();
+    }
+
+    /**
+     * Calls {@code tap} with every line right after it was written, exactly as written (newline
+     * included): how tests read the trail as production writes it.
+     */
+    public void tap(Consumer<String> tap) {
+        taps.add(tap);
+    }
+
+    public void untap(Consumer<String> tap) {
+        taps.remove(tap);
+    }
+
+    /** Waits, at most {@code timeout}, until every line queued so far is written. */
+    public boolean flush(Duration timeout) {
+        long target = queued.get();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (written.get() < target) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        return true;
+    }
+
+    @Override
+    public void flush() {
+        flush(Duration.ofSeconds(5));
+    }
+
+    @Override
+    public void close() {
+        flush();
+    }
+
+    private void writeForever() {
+        List<String> batch = new ArrayList<>(BATCH);
+        StringBuilder text = new StringBuilder(BATCH * 256);
+        while (true) {
+            int events = 0;
+            try {
+                batch.add(queue.take());
+                queue.drainTo(batch, BATCH - 1);
+                events = batch.size();
+                long lost = unreported.getAndSet(0);
+                if (lost > 0) {
+                    batch.add(AuditLog.line(AuditEvent.overflow(clock.instant(), lost)));
+                }
+                text.setLength(0);
+                for (String line : batch) {
+                    text.append(line).append('\n');
+                }
+                PrintStream out = System.out;
+                byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+                out.write(bytes, 0, bytes.length);
+                out.flush();
+                if (lost > 0) {
+                    DIAGNOSTICS.warnf("The audit queue was full: %d audit events could not be written (an"
+                            + " audit.overflow event in the trail says so)", lost);
+                }
+                for (String line : batch) {
+                    for (Consumer<String> tap : taps) {
+                        tap.accept(line + '\n');
+                    }
+                }
+                written.addAndGet(events);
+                batch.clear();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                // never let the writer die: the next batch tries again; these events are counted as lost
+                dropped.addAndGet(events);
+                DIAGNOSTICS.errorf("Writing %d audit events failed: %s", events, e.getClass().getName());
+                written.addAndGet(events);
+                batch.clear();
+            }
+        }
+    }
+}
