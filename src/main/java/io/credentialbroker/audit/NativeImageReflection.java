@@ -1,6 +1,5 @@
-package io.credentialbroker.config;
+package io.credentialbroker.audit;
 
-import io.credentialbroker.audit.AuditEvent;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
