@@ -12,8 +12,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.credentialbroker.credential.ClientSecret;
-import io.credentialbroker.credential.CredentialChange;
 import io.credentialbroker.credential.PartnerCredential;
+import io.credentialbroker.rotation.CredentialChange;
 
 /**
  * Reads the body of {@code PUT /v1/environments/{env}/credentials}: {@code {"client_secret": "...",

@@ -35,13 +35,13 @@ import io.credentialbroker.access.Caller;
 import io.credentialbroker.access.Callers;
 import io.credentialbroker.access.Permission;
 import io.credentialbroker.audit.AuditAction;
-import io.credentialbroker.credential.CredentialChange;
 import io.credentialbroker.credential.CredentialService;
-import io.credentialbroker.credential.RotationService;
-import io.credentialbroker.credential.RotationStatus;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.environment.UnknownEnvironmentException;
+import io.credentialbroker.rotation.CredentialChange;
+import io.credentialbroker.rotation.RotationService;
+import io.credentialbroker.rotation.RotationStatus;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 

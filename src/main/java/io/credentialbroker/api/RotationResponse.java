@@ -5,7 +5,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
-import io.credentialbroker.credential.RotationStatus;
+import io.credentialbroker.rotation.RotationStatus;
 
 /**
  * A rotation: {@code proving} while the new credential is being proved, then {@code completed} with

@@ -1,6 +1,7 @@
 package io.credentialbroker.credential;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -44,17 +45,17 @@ public class CredentialWatch {
     @Inject
     CredentialWatch(EnvironmentRegistry environments, CredentialStore store, ActiveCredentials active,
             AuditLog audit, Clock clock, BrokerConfig config) {
-        this(environments.all(), store, active, audit, clock, RotationPolicy.from(config.rotation()));
+        this(environments.all(), store, active, audit, clock, config.rotation().watchInterval());
     }
 
     CredentialWatch(Collection<Environment> environments, CredentialStore store, ActiveCredentials active,
-            AuditLog audit, Clock clock, RotationPolicy policy) {
+            AuditLog audit, Clock clock, Duration watchInterval) {
         this.environments = environments;
         this.store = store;
         this.active = active;
         this.audit = audit;
         this.clock = clock;
-        this.intervalMillis = policy.watchInterval().toMillis();
+        this.intervalMillis = watchInterval.toMillis();
         this.watching = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "credential-watch");
             thread.setDaemon(true);

@@ -49,8 +49,7 @@ class CredentialWatchTest {
                 public void record(AuditEvent event) {
                     audit.add(event);
                 }
-            }, Clock.systemUTC(), new RotationPolicy(Duration.ofMinutes(10), Duration.ofSeconds(5),
-                    Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofHours(1)));
+            }, Clock.systemUTC(), Duration.ofSeconds(30));
 
     @AfterEach
     void stop() {

@@ -1,4 +1,4 @@
-package io.credentialbroker.credential;
+package io.credentialbroker.rotation;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.credentialbroker.credential;
+package io.credentialbroker.rotation;
 
 /**
  * No rotation with this id exists for this environment on this replica: it never did, it ran on

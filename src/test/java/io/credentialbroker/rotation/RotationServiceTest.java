@@ -1,4 +1,4 @@
-package io.credentialbroker.credential;
+package io.credentialbroker.rotation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -27,12 +27,17 @@ import org.junit.jupiter.api.Test;
 
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
-import io.credentialbroker.credential.CredentialChange.NewKey;
-import io.credentialbroker.credential.CredentialChange.Restore;
-import io.credentialbroker.credential.RotationStatus.State;
+import io.credentialbroker.credential.ActiveCredentials;
+import io.credentialbroker.credential.ClientSecret;
+import io.credentialbroker.credential.CredentialObserver;
+import io.credentialbroker.credential.CredentialStoreException;
+import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.credential.memory.InMemoryCredentialStore;
 import io.credentialbroker.environment.Cloud;
 import io.credentialbroker.environment.Environment;
+import io.credentialbroker.rotation.CredentialChange.NewKey;
+import io.credentialbroker.rotation.CredentialChange.Restore;
+import io.credentialbroker.rotation.RotationStatus.State;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.TestClock;
 import io.credentialbroker.token.MintResult;
@@ -357,7 +362,7 @@ class RotationServiceTest {
     @DisplayName("at most a bounded number of finished rotations are kept, the oldest forgotten first")
     void boundsTheFinishedRotationsKept() {
         List<String> ids = new ArrayList<>();
-        for (int i = 0; i < RotationService.MAX_FINISHED + 5; i++) {
+        for (int i = 0; i < RotationRegistry.MAX_FINISHED + 5; i++) {
             ids.add(rotations.rotate("ops", SANDBOX, i + 1, newKey(newSecret + "-" + i)).id());
         }
         rotations.rotate("ops", PRIMARY, 1, newKey(newSecret)); // any request tidies up

@@ -1,7 +1,9 @@
-package io.credentialbroker.credential;
+package io.credentialbroker.rotation;
 
 import java.util.Objects;
 import java.util.Optional;
+
+import io.credentialbroker.credential.ClientSecret;
 
 /** What an operator asks a rotation to make current: a new key, or a version stored before. */
 public sealed interface CredentialChange {

@@ -1,4 +1,4 @@
-package io.credentialbroker.credential;
+package io.credentialbroker.rotation;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.credentialbroker.credential;
+package io.credentialbroker.rotation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;

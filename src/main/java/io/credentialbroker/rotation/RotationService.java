@@ -1,23 +1,15 @@
-package io.credentialbroker.credential;
+package io.credentialbroker.rotation;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,15 +24,18 @@ import org.jboss.logging.Logger;
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.config.BrokerConfig;
-import io.credentialbroker.credential.CredentialChange.NewKey;
-import io.credentialbroker.credential.CredentialChange.Restore;
+import io.credentialbroker.credential.ActiveCredentials;
+import io.credentialbroker.credential.CredentialObserver;
+import io.credentialbroker.credential.CredentialStore;
+import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.CredentialStoreException.Reason;
-import io.credentialbroker.credential.RotationStatus.Action;
-import io.credentialbroker.credential.RotationStatus.State;
+import io.credentialbroker.credential.CredentialVersionConflictException;
+import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Environment;
-import io.credentialbroker.token.MintResult;
-import io.credentialbroker.token.MintResult.FailureKind;
-import io.credentialbroker.token.TokenFailure;
+import io.credentialbroker.rotation.CredentialChange.NewKey;
+import io.credentialbroker.rotation.CredentialChange.Restore;
+import io.credentialbroker.rotation.RotationStatus.Action;
+import io.credentialbroker.rotation.RotationStatus.State;
 import io.credentialbroker.token.TokenMinter;
 import io.quarkus.runtime.Startup;
 
@@ -55,15 +50,13 @@ import io.quarkus.runtime.Startup;
  *
  * <p>
  * Rotations live in this replica's memory: at most one proving per environment, and finished ones
- * are forgotten after {@code retention} (and beyond {@value #MAX_FINISHED}, oldest first). Every
- * step is an audit event; no secret reaches a log line, an audit event or an exception message.
+ * are forgotten after {@code retention} (and beyond {@value RotationRegistry#MAX_FINISHED}, oldest
+ * first). Every step is an audit event; no secret reaches a log line, an audit event or an
+ * exception message.
  */
 @Startup
 @ApplicationScoped
 public class RotationService {
-
-    /** Finished rotations kept for lookup at most, whatever their age. */
-    static final int MAX_FINISHED = 100;
 
     /**
      * Threads for proof attempts and writes. An attempt blocks for at most Azure AD's read timeout, and
@@ -72,12 +65,9 @@ public class RotationService {
     private static final int THREADS = 4;
 
     private static final Logger LOG = Logger.getLogger(RotationService.class);
-    private static final String PROOF_TIMEOUT = "proof_timeout";
-    private static final String INTERNAL_ERROR = "internal_error";
-    private static final String TENANT_MISMATCH = TokenFailure.Reason.TENANT_MISMATCH.code();
 
     private final CredentialStore store;
-    private final TokenMinter minter;
+    private final KeyProver prover;
     private final ActiveCredentials active;
     private final AuditLog audit;
     private final Clock clock;
@@ -85,11 +75,7 @@ public class RotationService {
     private final CredentialObserver observer;
     private final ScheduledExecutorService executor;
 
-    private final Object lock = new Object();
-    /** By id, in start order. Guarded by {@link #lock}; lock order is {@code lock}, then a run. */
-    private final Map<String, Run> runs = new LinkedHashMap<>();
-    /** Environments whose rotation is being set up (reading the store). Guarded by {@link #lock}. */
-    private final Set<String> preparing = new HashSet<>();
+    private final RotationRegistry registry;
 
     @Inject
     RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
@@ -102,11 +88,12 @@ public class RotationService {
     RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
             RotationPolicy policy, ScheduledExecutorService executor, CredentialObserver observer) {
         this.store = Objects.requireNonNull(store, "store");
-        this.minter = Objects.requireNonNull(minter, "minter");
+        this.prover = new KeyProver(minter);
         this.active = Objects.requireNonNull(active, "active");
         this.audit = Objects.requireNonNull(audit, "audit");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.policy = Objects.requireNonNull(policy, "policy");
+        this.registry = new RotationRegistry(policy.retention());
         this.executor = Objects.requireNonNull(executor, "executor");
         this.observer = Objects.requireNonNull(observer, "observer");
     }
@@ -131,18 +118,14 @@ public class RotationService {
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(change, "change");
         Action action = change instanceof Restore ? Action.RESTORE : Action.ROTATE;
-        Run run;
+        Rotation run;
         try {
-            reserve(environment);
+            registry.reserve(environment, clock.instant());
             try {
                 run = prepare(caller, environment, action, expectedVersion, change);
-                synchronized (lock) {
-                    runs.put(run.id, run);
-                }
+                registry.add(run);
             } finally {
-                synchronized (lock) {
-                    preparing.remove(environment.name());
-                }
+                registry.release(environment);
             }
         } catch (RotationRefusedException e) {
             record(AuditEvent.rotationRejected(clock.instant(), caller, environment.name(), action.auditAction(),
@@ -168,7 +151,7 @@ public class RotationService {
      *             if this replica holds no such rotation of this environment
      */
     public RotationStatus status(Environment environment, String id) {
-        return find(environment, id).status();
+        return registry.find(environment, id, clock.instant()).status();
     }
 
     /**
@@ -181,7 +164,7 @@ public class RotationService {
      */
     public RotationStatus cancel(String caller, Environment environment, String id) {
         Objects.requireNonNull(caller, "caller");
-        Run run = find(environment, id);
+        Rotation run = registry.find(environment, id, clock.instant());
         RotationStatus before = run.status();
         if (before.state() == State.CANCELLED) {
             return before;
@@ -214,26 +197,7 @@ public class RotationService {
 
     // ---- starting ------------------------------------------------------------------------------
 
-    /** One rotation per environment at a time on this replica: the second would only lose the race. */
-    private void reserve(Environment environment) {
-        Instant now = clock.instant();
-        synchronized (lock) {
-            forgetOldRuns(now);
-            Optional<Run> running = runs.values().stream()
-                    .filter(run -> run.environment.name().equals(environment.name()) && run.blocksOthers(now))
-                    .findFirst();
-            if (running.isPresent() || preparing.contains(environment.name())) {
-                String which = running.map(run -> "Rotation " + run.id).orElse("Another rotation");
-                throw new RotationRefusedException(RotationRefusedException.Reason.ROTATION_IN_PROGRESS,
-                        environment.name(), "rotation_in_progress", null,
-                        which + " of environment '" + environment.name() + "' is still proving; wait for its"
-                                + " outcome or cancel it, then read the current version again.");
-            }
-            preparing.add(environment.name());
-        }
-    }
-
-    private Run prepare(String caller, Environment environment, Action action, int expectedVersion,
+    private Rotation prepare(String caller, Environment environment, Action action, int expectedVersion,
             CredentialChange change) {
         int current = store.metadata(environment).currentVersion();
         if (expectedVersion != current) {
@@ -266,7 +230,8 @@ public class RotationService {
                     + " version " + current + " already holds; nothing would change.");
         }
         Instant now = clock.instant();
-        return new Run(UUID.randomUUID().toString(), environment, caller, action, current, restoreVersion, candidate,
+        return new Rotation(UUID.randomUUID().toString(), environment, caller, action, current, restoreVersion,
+                candidate,
                 now, now.plus(policy.proofTimeout()));
     }
 
@@ -308,7 +273,7 @@ public class RotationService {
     }
 
     /** Waits up to the sync window; a failure within it is the request's failure. */
-    private RotationStatus awaitOutcome(Run run) {
+    private RotationStatus awaitOutcome(Rotation run) {
         try {
             run.settled.get(policy.syncWindow().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -331,65 +296,52 @@ public class RotationService {
 
     // ---- proving and storing, on the rotation threads ------------------------------------------
 
-    private void schedule(Run run, Duration pause) {
+    private void schedule(Rotation run, Duration pause) {
         try {
             run.next(executor.schedule(() -> attempt(run), pause.toNanos(), TimeUnit.NANOSECONDS));
         } catch (RejectedExecutionException e) {
             // shutting down
-            fail(run, INTERNAL_ERROR, List.of(), null);
+            fail(run, Rotation.INTERNAL_ERROR, List.of(), null);
         }
     }
 
-    private void attempt(Run run) {
+    private void attempt(Rotation run) {
         try {
             prove(run);
         } catch (RuntimeException e) {
             // The class only: a library's message may quote what it handled.
             LOG.errorf("Rotation %s of environment '%s' failed unexpectedly: %s", run.id, run.environment.name(),
                     e.getClass().getName());
-            fail(run, INTERNAL_ERROR, List.of(), null);
+            fail(run, Rotation.INTERNAL_ERROR, List.of(), null);
         }
     }
 
-    private void prove(Run run) {
+    private void prove(Rotation run) {
         if (!run.isProving()) {
             return;
         }
         if (!clock.instant().isBefore(run.deadline)) {
-            fail(run, run.lastErrorCode().orElse(PROOF_TIMEOUT), run.lastAzureAdErrorCodes(), null);
+            fail(run, run.lastErrorCode().orElse(Rotation.PROOF_TIMEOUT), run.lastAzureAdErrorCodes(), null);
             return;
         }
         int attempt = run.countAttempt();
-        MintResult result = minter.mint(run.environment, run.candidate);
-        if (result instanceof MintResult.Issued) {
-            // Proved. The token itself is dropped: it is never cached nor handed out.
+        KeyProver.Verdict verdict = prover.attempt(run.id, attempt, run.environment, run.candidate);
+        if (verdict instanceof KeyProver.Refused refused) {
+            run.recordRefusal(refused.code(), refused.azureAdErrorCodes());
+            fail(run, refused.code(), refused.azureAdErrorCodes(), null);
+        } else if (verdict instanceof KeyProver.NotYet notYet) {
+            run.recordRefusal(notYet.code(), notYet.azureAdErrorCodes());
+            schedule(run, policy.pauseBeforeNextAttempt(notYet.retryAfter()));
+        } else {
             store(run, attempt);
-            return;
         }
-        MintResult.Failed failed = (MintResult.Failed) result;
-        String code = TokenFailure.Reason.forAzureAd(failed.kind()).code();
-        run.recordRefusal(code, failed.errorCodes());
-        // Azure AD's identifiers only: not the request form nor error_description (docs/upstream-behaviour.md).
-        LOG.debugf("Rotation %s of environment '%s': attempt %d refused (%s, http %d, error_codes %s, trace_id %s,"
-                + " correlation_id %s)", run.id, run.environment.name(), attempt, code, failed.httpStatus(),
-                failed.errorCodes(), failed.traceId(), failed.correlationId());
-        if (failed.kind() == FailureKind.CONFIGURATION || failed.kind() == FailureKind.CREDENTIAL_EXPIRED
-                || failed.kind() == FailureKind.TENANT_MISMATCH) {
-            // The app or tenant is wrong for this cloud (AADSTS700016, 90002), the key has expired, or it
-            // belongs to another tenant than the environment's pin: waiting cannot change that.
-            fail(run, code, failed.errorCodes(), null);
-            return;
-        }
-        // invalid_client (AADSTS7000215): the new key may not have reached every Azure AD node yet;
-        // 429 and 5xx: Azure AD itself. Either way, ask again until the deadline.
-        schedule(run, policy.pauseBeforeNextAttempt(failed.retryAfter()));
     }
 
-    private void store(Run run, int attempt) {
+    private void store(Rotation run, int attempt) {
         if (!run.beginStoring(clock.instant())) {
             if (run.isProving()) {
                 // proved, but after the deadline: the operator has been told it failed by now
-                fail(run, PROOF_TIMEOUT, List.of(), null);
+                fail(run, Rotation.PROOF_TIMEOUT, List.of(), null);
             }
             return;
         }
@@ -399,7 +351,7 @@ public class RotationService {
         try {
             stored = store.write(run.environment, run.candidate, run.fromVersion);
         } catch (CredentialVersionConflictException e) {
-            fail(run, "version_conflict", List.of(), null);
+            fail(run, Rotation.VERSION_CONFLICT, List.of(), null);
             return;
         } catch (CredentialStoreException e) {
             fail(run, e.reason().code(), List.of(), e);
@@ -421,7 +373,7 @@ public class RotationService {
         }
     }
 
-    private void fail(Run run, String code, List<Integer> azureAdErrorCodes, CredentialStoreException cause) {
+    private void fail(Rotation run, String code, List<Integer> azureAdErrorCodes, CredentialStoreException cause) {
         if (run.fail(code, azureAdErrorCodes, cause, clock.instant())) {
             record(AuditEvent.rotationFailed(clock.instant(), run.caller, run.environment.name(),
                     run.action.auditAction(), run.fromVersion, code, azureAdErrorCodes));
@@ -433,34 +385,6 @@ public class RotationService {
     }
 
     // ---- bookkeeping ---------------------------------------------------------------------------
-
-    private Run find(Environment environment, String id) {
-        synchronized (lock) {
-            forgetOldRuns(clock.instant());
-            Run run = id == null ? null : runs.get(id);
-            // Another environment's rotation is as unknown here as a missing one.
-            if (run == null || !run.environment.name().equals(environment.name())) {
-                throw new UnknownRotationException(environment.name());
-            }
-            return run;
-        }
-    }
-
-    /** Caller holds {@link #lock}. */
-    private void forgetOldRuns(Instant now) {
-        Instant cutoff = now.minus(policy.retention());
-        runs.values().removeIf(run -> run.finishedBefore(cutoff));
-        List<Run> finished = new ArrayList<>();
-        for (Run run : runs.values()) {
-            if (run.finishedBefore(Instant.MAX)) {
-                finished.add(run);
-            }
-        }
-        Iterator<Run> oldestFirst = finished.iterator();
-        for (int excess = finished.size() - MAX_FINISHED; excess > 0 && oldestFirst.hasNext(); excess--) {
-            runs.remove(oldestFirst.next().id);
-        }
-    }
 
     /** A rotation that ended (succeeded, failed or rejected): audited, and counted by its outcome. */
     private void record(AuditEvent ended) {
@@ -477,170 +401,5 @@ public class RotationService {
         });
         executor.setRemoveOnCancelPolicy(true);
         return executor;
-    }
-
-    /**
-     * One rotation's state. Transitions are synchronized on the run; proving leads to one end state.
-     */
-    private static final class Run {
-
-        final String id;
-        final Environment environment;
-        final String caller;
-        final Action action;
-        final int fromVersion;
-        final Integer restoreVersion;
-        /** Never logged; its secret redacts itself anyway. */
-        final PartnerCredential candidate;
-        final Instant startedAt;
-        final Instant deadline;
-        /**
-         * Completed by the service once the rotation reached an end state and that was audited, so the
-         * request waiting on it never answers before the audit trail knows.
-         */
-        final CompletableFuture<Void> settled = new CompletableFuture<>();
-
-        private State state = State.PROVING;
-        private boolean storing;
-        private Integer version;
-        private String errorCode;
-        private List<Integer> azureAdErrorCodes = List.of();
-        private int attempts;
-        private Instant finishedAt;
-        private ScheduledFuture<?> next;
-        private CredentialStoreException storeFailure;
-
-        Run(String id, Environment environment, String caller, Action action, int fromVersion, Integer restoreVersion,
-                PartnerCredential candidate, Instant startedAt, Instant deadline) {
-            this.id = id;
-            this.environment = environment;
-            this.caller = caller;
-            this.action = action;
-            this.fromVersion = fromVersion;
-            this.restoreVersion = restoreVersion;
-            this.candidate = candidate;
-            this.startedAt = startedAt;
-            this.deadline = deadline;
-        }
-
-        synchronized RotationStatus status() {
-            return new RotationStatus(id, environment.name(), action, state, fromVersion, restoreVersion, version,
-                    errorCode, azureAdErrorCodes, attempts, startedAt, deadline, finishedAt);
-        }
-
-        synchronized boolean isProving() {
-            return state == State.PROVING;
-        }
-
-        /** Whether a new rotation of the same environment must wait for this one. */
-        synchronized boolean blocksOthers(Instant now) {
-            return state == State.PROVING && (storing || now.isBefore(deadline));
-        }
-
-        synchronized boolean finishedBefore(Instant cutoff) {
-            return finishedAt != null && finishedAt.isBefore(cutoff);
-        }
-
-        synchronized void next(ScheduledFuture<?> scheduled) {
-            if (state == State.PROVING) {
-                next = scheduled;
-            } else {
-                scheduled.cancel(false);
-            }
-        }
-
-        synchronized int countAttempt() {
-            return ++attempts;
-        }
-
-        synchronized void recordRefusal(String code, List<Integer> codes) {
-            errorCode = code;
-            azureAdErrorCodes = List.copyOf(codes);
-        }
-
-        synchronized Optional<String> lastErrorCode() {
-            return Optional.ofNullable(errorCode);
-        }
-
-        synchronized List<Integer> lastAzureAdErrorCodes() {
-            return azureAdErrorCodes;
-        }
-
-        /** From here on it cannot be cancelled; false if it ended, or the deadline has passed. */
-        synchronized boolean beginStoring(Instant now) {
-            if (state != State.PROVING || storing || !now.isBefore(deadline)) {
-                return false;
-            }
-            storing = true;
-            return true;
-        }
-
-        synchronized boolean cancel(Instant now) {
-            if (state != State.PROVING || storing) {
-                return false;
-            }
-            end(State.CANCELLED, now);
-            return true;
-        }
-
-        synchronized boolean complete(int stored, Instant now) {
-            if (state != State.PROVING) {
-                return false;
-            }
-            version = stored;
-            errorCode = null;
-            azureAdErrorCodes = List.of();
-            end(State.COMPLETED, now);
-            return true;
-        }
-
-        synchronized boolean fail(String code, List<Integer> codes, CredentialStoreException cause, Instant now) {
-            if (state != State.PROVING) {
-                return false;
-            }
-            errorCode = code;
-            azureAdErrorCodes = List.copyOf(codes);
-            storeFailure = cause;
-            end(State.FAILED, now);
-            return true;
-        }
-
-        private void end(State end, Instant now) {
-            state = end;
-            storing = false;
-            finishedAt = now;
-            if (next != null) {
-                next.cancel(false);
-            }
-        }
-
-        /** How a failure within the sync window reaches the request that started the rotation. */
-        synchronized RuntimeException failureForRequest() {
-            if (storeFailure != null) {
-                return storeFailure;
-            }
-            if (INTERNAL_ERROR.equals(errorCode)) {
-                return new IllegalStateException("rotation " + id + " failed internally");
-            }
-            if ("version_conflict".equals(errorCode)) {
-                return new RotationRefusedException(RotationRefusedException.Reason.VERSION_CONFLICT,
-                        environment.name(), errorCode, null, "Another writer stored a new version over version "
-                                + fromVersion + " first; nothing was stored. Read the credential again.");
-            }
-            if (TENANT_MISMATCH.equals(errorCode)) {
-                return new RotationRefusedException(RotationRefusedException.Reason.PROOF_FAILED, environment.name(),
-                        errorCode, null, List.of(), "Azure AD accepted the credential, but its token comes from"
-                                + " another tenant than environment '" + environment.name() + "' is pinned to: the key"
-                                + " belongs to another account. Nothing was stored and version " + fromVersion
-                                + " stays current.");
-            }
-            String codes = azureAdErrorCodes.isEmpty()
-                    ? ""
-                    : ", " + String.join(", ", azureAdErrorCodes.stream().map(code -> "AADSTS" + code).toList());
-            return new RotationRefusedException(RotationRefusedException.Reason.PROOF_FAILED, environment.name(),
-                    errorCode, action == Action.RESTORE ? "restore_version" : null, azureAdErrorCodes,
-                    "Azure AD did not accept the credential (" + errorCode + codes + "); nothing was stored and"
-                            + " version " + fromVersion + " stays current.");
-        }
     }
 }
