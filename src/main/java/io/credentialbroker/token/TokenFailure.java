@@ -32,23 +32,27 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
     /** Stable reasons; the codes are part of the HTTP contract. */
     public enum Reason {
 
-        AZURE_AD_UNAVAILABLE("azure_ad_unavailable"), AZURE_AD_THROTTLED("azure_ad_throttled"), CREDENTIAL_INVALID(
-                "credential_invalid"),
+        AZURE_AD_UNAVAILABLE("azure_ad_unavailable"),
+        AZURE_AD_THROTTLED("azure_ad_throttled"),
+        CREDENTIAL_INVALID("credential_invalid"),
         /** AADSTS7000222: ops must rotate the key. */
         CREDENTIAL_EXPIRED("credential_expired"),
         /** Azure AD does not know the app or the tenant in this cloud: a configuration error. */
-        AZURE_AD_REJECTED_CONFIGURATION("azure_ad_rejected_configuration"), TOKEN_LIFETIME_TOO_SHORT(
-                "token_lifetime_too_short"), VAULT_UNAVAILABLE(
-                        "vault_unavailable"), VAULT_PERMISSION_DENIED("vault_permission_denied"),
+        AZURE_AD_REJECTED_CONFIGURATION("azure_ad_rejected_configuration"),
+        TOKEN_LIFETIME_TOO_SHORT("token_lifetime_too_short"),
+        VAULT_UNAVAILABLE("vault_unavailable"),
+        VAULT_PERMISSION_DENIED("vault_permission_denied"),
         /** Nothing at the environment's Vault path. */
-        ENVIRONMENT_NOT_CONFIGURED("environment_not_configured"), CREDENTIAL_MALFORMED("credential_malformed"),
+        ENVIRONMENT_NOT_CONFIGURED("environment_not_configured"),
+        CREDENTIAL_MALFORMED("credential_malformed"),
         /**
          * The token Azure AD issued comes from another tenant than the environment's pin: the credential
          * stored for it belongs to another account.
          */
         TENANT_MISMATCH("tenant_mismatch"),
         /** The caller stopped waiting while a token was still being minted. */
-        MINT_IN_PROGRESS("mint_in_progress"), INTERNAL_ERROR("internal_error");
+        MINT_IN_PROGRESS("mint_in_progress"),
+        INTERNAL_ERROR("internal_error");
 
         private final String code;
 

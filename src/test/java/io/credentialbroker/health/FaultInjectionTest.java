@@ -69,20 +69,19 @@ class FaultInjectionTest extends StandInTest {
     /** How Vault fails the read of a cold environment's credential, and what that must become. */
     enum VaultFault {
 
-        SEALED(VaultStandIn::seal, "vault_unavailable", "unavailable"), PERMISSION_DENIED(
-                vault -> vault.denyNext(VaultStandIn.ALWAYS), "vault_permission_denied",
-                "permission_denied"), PATH_MISSING(vault -> {
-                    vault.reset();
-                    for (Fixtures.Account account : List.of(SANDBOX, PRIMARY, ROTATING)) {
-                        vault.put(VaultStandIn.DEFAULT_MOUNT, account.vaultPath(), account.vaultData());
-                    }
-                }, "environment_not_configured", "not_found"), CONNECTION_RESET(
-                        vault -> vault.dropConnectionNext(VaultStandIn.ALWAYS), "vault_unavailable",
-                        "unavailable"), SLOW_REPLY(
-                                vault -> vault.delayNext(VaultStandIn.ALWAYS, Duration.ofSeconds(30)),
-                                "vault_unavailable",
-                                "unavailable"), MALFORMED_JSON(vault -> vault.malformedJsonNext(VaultStandIn.ALWAYS),
-                                        "vault_unavailable", "unavailable");
+        SEALED(VaultStandIn::seal, "vault_unavailable", "unavailable"),
+        PERMISSION_DENIED(vault -> vault.denyNext(VaultStandIn.ALWAYS), "vault_permission_denied",
+                "permission_denied"),
+        PATH_MISSING(vault -> {
+            vault.reset();
+            for (Fixtures.Account account : List.of(SANDBOX, PRIMARY, ROTATING)) {
+                vault.put(VaultStandIn.DEFAULT_MOUNT, account.vaultPath(), account.vaultData());
+            }
+        }, "environment_not_configured", "not_found"),
+        CONNECTION_RESET(vault -> vault.dropConnectionNext(VaultStandIn.ALWAYS), "vault_unavailable", "unavailable"),
+        SLOW_REPLY(vault -> vault.delayNext(VaultStandIn.ALWAYS, Duration.ofSeconds(30)), "vault_unavailable",
+                "unavailable"),
+        MALFORMED_JSON(vault -> vault.malformedJsonNext(VaultStandIn.ALWAYS), "vault_unavailable", "unavailable");
 
         final Consumer<VaultStandIn> inject;
         final String code;
@@ -98,11 +97,11 @@ class FaultInjectionTest extends StandInTest {
     /** How Azure AD fails a cold environment's token request (WireMock's faults). */
     enum AzureAdFault {
 
-        CONNECTION_RESET(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)), EMPTY_RESPONSE(
-                aResponse().withFault(Fault.EMPTY_RESPONSE)), MALFORMED_CHUNK(
-                        aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)), RANDOM_DATA_THEN_CLOSE(
-                                aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)), LONG_DELAY(
-                                        issued(newToken(SANDBOX, "too-late"), 3600).withFixedDelay(2_000));
+        CONNECTION_RESET(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)),
+        EMPTY_RESPONSE(aResponse().withFault(Fault.EMPTY_RESPONSE)),
+        MALFORMED_CHUNK(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)),
+        RANDOM_DATA_THEN_CLOSE(aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)),
+        LONG_DELAY(issued(newToken(SANDBOX, "too-late"), 3600).withFixedDelay(2_000));
 
         final ResponseDefinitionBuilder response;
 

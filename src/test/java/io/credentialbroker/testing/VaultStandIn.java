@@ -1148,7 +1148,9 @@ public final class VaultStandIn implements AutoCloseable {
     }
 
     private enum FaultKind {
-        ANSWER, DROP, MALFORMED
+        ANSWER,
+        DROP,
+        MALFORMED
     }
 
     private static final class Fault {
