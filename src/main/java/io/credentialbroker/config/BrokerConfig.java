@@ -122,6 +122,23 @@ public interface BrokerConfig {
 
     RotationConfig rotation();
 
+    ThreadsConfig threads();
+
+    /** The sizes of the broker's own thread pools (see {@code BrokerExecutors}). */
+    interface ThreadsConfig {
+
+        /**
+         * Token mints running at once, across environments (each environment mints one at a time). Each
+         * blocks for at most Azure AD's read timeout; more environments due together wait their turn.
+         */
+        @WithDefault("16")
+        int tokenMint();
+
+        /** Proof attempts and writes of rotations running at once (one rotation per environment). */
+        @WithDefault("4")
+        int rotation();
+    }
+
     /** One environment. Its values are checked at startup by the environment registry. */
     interface EnvironmentConfig {
 

@@ -4,11 +4,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -18,6 +16,7 @@ import org.jboss.logging.Logger;
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.config.BrokerExecutors;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.quarkus.runtime.StartupEvent;
@@ -44,23 +43,20 @@ public class CredentialWatch {
 
     @Inject
     CredentialWatch(EnvironmentRegistry environments, CredentialStore store, ActiveCredentials active,
-            AuditLog audit, Clock clock, BrokerConfig config) {
-        this(environments.all(), store, active, audit, clock, config.rotation().watchInterval());
+            AuditLog audit, Clock clock, BrokerConfig config, BrokerExecutors executors) {
+        this(environments.all(), store, active, audit, clock, config.rotation().watchInterval(),
+                executors.credentialWatch());
     }
 
     CredentialWatch(Collection<Environment> environments, CredentialStore store, ActiveCredentials active,
-            AuditLog audit, Clock clock, Duration watchInterval) {
+            AuditLog audit, Clock clock, Duration watchInterval, ScheduledExecutorService watching) {
         this.environments = environments;
         this.store = store;
         this.active = active;
         this.audit = audit;
         this.clock = clock;
         this.intervalMillis = watchInterval.toMillis();
-        this.watching = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "credential-watch");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.watching = watching;
     }
 
     void start(@Observes StartupEvent event) {
@@ -99,10 +95,5 @@ public class CredentialWatch {
                 environment.name(), latest.version(), inUse.get());
         audit.record(
                 AuditEvent.credentialsReloaded(clock.instant(), environment.name(), inUse.get(), latest.version()));
-    }
-
-    @PreDestroy
-    void stop() {
-        watching.shutdownNow();
     }
 }

@@ -10,12 +10,9 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -24,6 +21,7 @@ import org.jboss.logging.Logger;
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.config.BrokerExecutors;
 import io.credentialbroker.credential.ActiveCredentials;
 import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.credential.CredentialStore;
@@ -58,12 +56,6 @@ import io.quarkus.runtime.Startup;
 @ApplicationScoped
 public class RotationService {
 
-    /**
-     * Threads for proof attempts and writes. An attempt blocks for at most Azure AD's read timeout, and
-     * only one rotation per environment runs, so a few threads serve many environments.
-     */
-    private static final int THREADS = 4;
-
     private static final Logger LOG = Logger.getLogger(RotationService.class);
 
     private final CredentialStore store;
@@ -79,12 +71,12 @@ public class RotationService {
 
     @Inject
     RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
-            BrokerConfig config, CredentialObserver observer) {
-        this(store, minter, active, audit, clock, RotationPolicy.from(config.rotation()), newExecutor(THREADS),
+            BrokerConfig config, CredentialObserver observer, BrokerExecutors executors) {
+        this(store, minter, active, audit, clock, RotationPolicy.from(config.rotation()), executors.rotations(),
                 observer);
     }
 
-    /** For tests and callers outside CDI; the service owns {@code executor} and shuts it down. */
+    /** For tests and callers outside CDI; the caller shuts {@code executor} down. */
     RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
             RotationPolicy policy, ScheduledExecutorService executor, CredentialObserver observer) {
         this.store = Objects.requireNonNull(store, "store");
@@ -188,11 +180,6 @@ public class RotationService {
                 run.environment.name(), run.fromVersion);
         run.settled.complete(null);
         return run.status();
-    }
-
-    @PreDestroy
-    void stop() {
-        executor.shutdownNow();
     }
 
     // ---- starting ------------------------------------------------------------------------------
@@ -390,16 +377,5 @@ public class RotationService {
     private void record(AuditEvent ended) {
         audit.record(ended);
         observer.rotationFinished(ended.environment(), ended.outcome().value());
-    }
-
-    private static ScheduledExecutorService newExecutor(int threads) {
-        AtomicInteger count = new AtomicInteger();
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(threads, runnable -> {
-            Thread thread = new Thread(runnable, "credential-rotation-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        return executor;
     }
 }

@@ -11,13 +11,10 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -25,6 +22,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.credentialbroker.config.BrokerConfig;
+import io.credentialbroker.config.BrokerExecutors;
 import io.credentialbroker.config.InvalidConfigurationException;
 import io.credentialbroker.credential.ActiveCredentials;
 import io.credentialbroker.credential.CredentialStore;
@@ -46,22 +44,21 @@ public class TokenService implements ActiveCredentials {
 
     private final Map<String, TokenCache> caches;
     private final BrokerConfig.TokenConfig config;
-    private final ExecutorService minting;
     private final ScheduledExecutorService checking;
     private final Clock clock;
     private volatile boolean warmedUp;
 
     @Inject
     TokenService(EnvironmentRegistry environments, CredentialStore credentials, TokenMinter minter,
-            BrokerConfig config, Clock clock, TokenCacheObserver observer) {
+            BrokerConfig config, Clock clock, TokenCacheObserver observer, BrokerExecutors executors) {
         this.config = config.token();
         if (this.config.warmUpConcurrency() < 1) {
             throw new InvalidConfigurationException(List.of("broker.token.warm-up-concurrency must be at least 1, was "
                     + this.config.warmUpConcurrency()));
         }
         this.clock = clock;
-        this.minting = Executors.newCachedThreadPool(daemonThreads("token-mint"));
-        this.checking = Executors.newSingleThreadScheduledExecutor(daemonThreads("token-refresh-check"));
+        ExecutorService minting = executors.tokenMinting();
+        this.checking = executors.tokenRefreshCheck();
         TokenLifetimePolicy lifetimes = TokenLifetimePolicy.from(this.config);
         RetryPolicy retries = RetryPolicy.from(this.config);
         Map<String, TokenCache> built = new LinkedHashMap<>();
@@ -170,20 +167,5 @@ public class TokenService implements ActiveCredentials {
                         e.getClass().getName());
             }
         }
-    }
-
-    @PreDestroy
-    void stop() {
-        checking.shutdownNow();
-        minting.shutdownNow();
-    }
-
-    private static ThreadFactory daemonThreads(String name) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -28,6 +30,7 @@ class CredentialWatchTest {
     private static final Environment SANDBOX = environment("sandbox");
     private static final Environment UNREAD = environment("unread");
 
+    private final ScheduledExecutorService watching = Executors.newSingleThreadScheduledExecutor();
     private final CountingStore store = new CountingStore();
     private final Map<String, PartnerCredential> active = new ConcurrentHashMap<>();
     private final List<AuditEvent> audit = new CopyOnWriteArrayList<>();
@@ -49,11 +52,11 @@ class CredentialWatchTest {
                 public void record(AuditEvent event) {
                     audit.add(event);
                 }
-            }, Clock.systemUTC(), Duration.ofSeconds(30));
+            }, Clock.systemUTC(), Duration.ofSeconds(30), watching);
 
     @AfterEach
     void stop() {
-        watch.stop();
+        watching.shutdownNow();
     }
 
     @Test

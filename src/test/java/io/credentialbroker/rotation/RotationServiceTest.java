@@ -63,6 +63,7 @@ class RotationServiceTest {
     private final String newSecret = "fake-new-secret-" + UUID.randomUUID();
     private volatile BiFunction<Environment, PartnerCredential, MintResult> azureAd = (env, credential) -> issued();
     private RotationService rotations;
+    private final List<ScheduledThreadPoolExecutor> executors = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() {
@@ -71,7 +72,7 @@ class RotationServiceTest {
 
     @AfterEach
     void stop() {
-        rotations.stop();
+        executors.forEach(ScheduledThreadPoolExecutor::shutdownNow);
     }
 
     @Test
@@ -391,6 +392,7 @@ class RotationServiceTest {
     private RotationService service(Duration syncWindow) {
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(2);
         executor.setRemoveOnCancelPolicy(true);
+        executors.add(executor);
         return new RotationService(store, (env, credential) -> {
             proved.add(credential);
             return azureAd.apply(env, credential);
@@ -416,7 +418,7 @@ class RotationServiceTest {
     }
 
     private void restartWithSyncWindow(Duration syncWindow) {
-        rotations.stop();
+        executors.forEach(ScheduledThreadPoolExecutor::shutdownNow);
         rotations = service(syncWindow);
     }
 
