@@ -335,16 +335,17 @@ class AzureAdTokenMinterTest {
     @Test
     @DisplayName("Retry-After: past dates mean now, huge values are capped at 1 h, garbage is ignored")
     void boundsRetryAfter() {
-        assertThat(minter.parseRetryAfter("0")).contains(Duration.ZERO);
-        assertThat(minter.parseRetryAfter(" 120 ")).contains(Duration.ofSeconds(120));
-        assertThat(minter.parseRetryAfter("86400")).contains(Duration.ofHours(1));
-        assertThat(minter.parseRetryAfter("99999999999999999999999")).isEmpty();
-        assertThat(minter.parseRetryAfter("Tue, 24 Nov 2026 11:00:00 GMT")).contains(Duration.ZERO);
-        assertThat(minter.parseRetryAfter("Wed, 25 Nov 2026 12:00:00 GMT")).contains(Duration.ofHours(1));
-        assertThat(minter.parseRetryAfter("-5")).isEmpty();
-        assertThat(minter.parseRetryAfter("1.5")).isEmpty();
-        assertThat(minter.parseRetryAfter("soon")).isEmpty();
-        assertThat(minter.parseRetryAfter("")).isEmpty();
+        AzureAdAnswers answers = new AzureAdAnswers(Clock.fixed(NOW, ZoneOffset.UTC));
+        assertThat(answers.parseRetryAfter("0")).contains(Duration.ZERO);
+        assertThat(answers.parseRetryAfter(" 120 ")).contains(Duration.ofSeconds(120));
+        assertThat(answers.parseRetryAfter("86400")).contains(Duration.ofHours(1));
+        assertThat(answers.parseRetryAfter("99999999999999999999999")).isEmpty();
+        assertThat(answers.parseRetryAfter("Tue, 24 Nov 2026 11:00:00 GMT")).contains(Duration.ZERO);
+        assertThat(answers.parseRetryAfter("Wed, 25 Nov 2026 12:00:00 GMT")).contains(Duration.ofHours(1));
+        assertThat(answers.parseRetryAfter("-5")).isEmpty();
+        assertThat(answers.parseRetryAfter("1.5")).isEmpty();
+        assertThat(answers.parseRetryAfter("soon")).isEmpty();
+        assertThat(answers.parseRetryAfter("")).isEmpty();
     }
 
     @Test
