@@ -119,8 +119,8 @@ public class EnvironmentResource {
 
     private EnvironmentsResponse.EnvironmentView view(Environment environment) {
         TokenStatus status = tokens.status(environment.name());
-        return new EnvironmentsResponse.EnvironmentView(environment.name(), environment.cloud().configName(),
-                environment.resource(), status.state().label(),
+        return new EnvironmentsResponse.EnvironmentView(environment.name(), environment.tenantId().value(),
+                environment.cloud().configName(), environment.resource(), status.state().label(),
                 status.expiresAt().map(at -> at.truncatedTo(ChronoUnit.SECONDS)).orElse(null),
                 status.lastFailure().map(failure -> failure.reason().code()).orElse(null));
     }

@@ -11,6 +11,8 @@ public record EnvironmentsResponse(List<EnvironmentView> environments) {
     /**
      * @param name
      *            the environment's name, as used in token requests
+     * @param tenantId
+     *            the Entra tenant every token of the environment comes from (its pin)
      * @param cloud
      *            {@code public}, {@code usgov} or {@code china}
      * @param resource
@@ -23,7 +25,8 @@ public record EnvironmentsResponse(List<EnvironmentView> environments) {
      *            the stable code of the last failure, while it lasts
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record EnvironmentView(String name, String cloud, String resource, String tokenState, Instant expiresAt,
+    public record EnvironmentView(String name, String tenantId, String cloud, String resource, String tokenState,
+            Instant expiresAt,
             String lastError) {
     }
 }

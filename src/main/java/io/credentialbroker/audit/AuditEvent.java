@@ -36,11 +36,16 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *            the HTTP request this happened in, when there was one
  * @param azureAdErrorCodes
  *            the AADSTS numbers Azure AD answered with, when an Azure AD refusal is the reason
+ * @param expectedTenant
+ *            for a tenant check, the tenant ID the environment is pinned to
+ * @param foundTenant
+ *            for a tenant check, the tenant ID the token named, if any
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record AuditEvent(Instant time, String caller, String environment, String action, String outcome,
         Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
-        String errorCode, String requestId, List<Integer> azureAdErrorCodes) {
+        String errorCode, String requestId, List<Integer> azureAdErrorCodes, String expectedTenant,
+        String foundTenant) {
 
     public AuditEvent {
         Objects.requireNonNull(time, "time");
@@ -58,9 +63,30 @@ public record AuditEvent(Instant time, String caller, String environment, String
                 errorCode, requestId, List.of());
     }
 
+    /** An event that involves no tenant check. */
+    public AuditEvent(Instant time, String caller, String environment, String action, String outcome,
+            Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
+            String errorCode, String requestId, List<Integer> azureAdErrorCodes) {
+        this(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion, tokenFingerprint,
+                errorCode, requestId, azureAdErrorCodes, null, null);
+    }
+
+    /**
+     * The broker refused a token Azure AD issued for {@code environment} because it does not come from
+     * the tenant the environment is pinned to.
+     *
+     * @param foundTenant
+     *            the token's {@code tid}, or null when it named none
+     */
+    public static AuditEvent tenantMismatch(Instant time, String environment, int credentialVersion,
+            String expectedTenant, String foundTenant) {
+        return new AuditEvent(time, "broker", environment, "token.mint", "refused", credentialVersion, null, null,
+                null, "tenant_mismatch", null, List.of(), expectedTenant, foundTenant);
+    }
+
     /** This event, in the request {@code id}. */
     public AuditEvent withRequestId(String id) {
         return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
-                tokenFingerprint, errorCode, id, azureAdErrorCodes);
+                tokenFingerprint, errorCode, id, azureAdErrorCodes, expectedTenant, foundTenant);
     }
 }

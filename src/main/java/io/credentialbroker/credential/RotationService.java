@@ -74,6 +74,7 @@ public class RotationService {
     private static final Logger LOG = Logger.getLogger(RotationService.class);
     private static final String PROOF_TIMEOUT = "proof_timeout";
     private static final String INTERNAL_ERROR = "internal_error";
+    private static final String TENANT_MISMATCH = TokenFailure.Reason.TENANT_MISMATCH.code();
 
     private final CredentialStore store;
     private final TokenMinter minter;
@@ -370,9 +371,10 @@ public class RotationService {
         LOG.debugf("Rotation %s of environment '%s': attempt %d refused (%s, http %d, error_codes %s, trace_id %s,"
                 + " correlation_id %s)", run.id, run.environment.name(), attempt, code, failed.httpStatus(),
                 failed.errorCodes(), failed.traceId(), failed.correlationId());
-        if (failed.kind() == FailureKind.CONFIGURATION || failed.kind() == FailureKind.CREDENTIAL_EXPIRED) {
-            // The app or tenant is wrong for this cloud (AADSTS700016, 90002), or the key has expired:
-            // waiting cannot change that.
+        if (failed.kind() == FailureKind.CONFIGURATION || failed.kind() == FailureKind.CREDENTIAL_EXPIRED
+                || failed.kind() == FailureKind.TENANT_MISMATCH) {
+            // The app or tenant is wrong for this cloud (AADSTS700016, 90002), the key has expired, or it
+            // belongs to another tenant than the environment's pin: waiting cannot change that.
             fail(run, code, failed.errorCodes(), null);
             return;
         }
@@ -629,6 +631,13 @@ public class RotationService {
                 return new RotationRefusedException(RotationRefusedException.Reason.VERSION_CONFLICT,
                         environment.name(), errorCode, null, "Another writer stored a new version over version "
                                 + fromVersion + " first; nothing was stored. Read the credential again.");
+            }
+            if (TENANT_MISMATCH.equals(errorCode)) {
+                return new RotationRefusedException(RotationRefusedException.Reason.PROOF_FAILED, environment.name(),
+                        errorCode, null, List.of(), "Azure AD accepted the credential, but its token comes from"
+                                + " another tenant than environment '" + environment.name() + "' is pinned to: the key"
+                                + " belongs to another account. Nothing was stored and version " + fromVersion
+                                + " stays current.");
             }
             String codes = azureAdErrorCodes.isEmpty()
                     ? ""

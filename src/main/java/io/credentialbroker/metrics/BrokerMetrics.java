@@ -12,6 +12,7 @@ import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.token.MintResult;
 import io.credentialbroker.token.TokenCacheObserver;
+import io.credentialbroker.token.TokenFailure;
 import io.credentialbroker.token.TokenService;
 import io.credentialbroker.token.TokenStatus;
 import io.micrometer.core.instrument.Counter;
@@ -97,6 +98,13 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
                 .register(registry).increment();
         Timer.builder("broker_azure_ad_request_duration").description("Time Azure AD took to answer a token request")
                 .tag("environment", environment).publishPercentileHistogram().register(registry).record(took);
+    }
+
+    @Override
+    public void mintFailed(String environment, TokenFailure.Reason reason) {
+        Counter.builder("broker_token_failures_total")
+                .description("Mints that ended without a token for callers, by reason")
+                .tag("environment", environment).tag("code", reason.code()).register(registry).increment();
     }
 
     /** A call to Vault: {@code operation} read, write or metadata; {@code outcome} a stable reason. */

@@ -84,7 +84,13 @@ public sealed interface MintResult {
         /** 429: wait for {@code Retry-After} before asking this tenant again. */
         THROTTLED,
         /** 5xx, timeouts, resets, unreadable answers: retry with jittered backoff. */
-        TRANSIENT;
+        TRANSIENT,
+        /**
+         * Azure AD issued a token, but not from the tenant the environment is pinned to (or one whose
+         * tenant cannot be read): the credential belongs to another account. No retry; ops must fix the
+         * credential or the pin.
+         */
+        TENANT_MISMATCH;
 
         /** Failures a new credential from Vault might cure. */
         public boolean isCredentialProblem() {

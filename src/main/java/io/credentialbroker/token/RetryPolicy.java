@@ -33,10 +33,25 @@ public record RetryPolicy(int maxRetries, Duration retryBackoff, Duration failur
     }
 
     /**
-     * Quiet period after a failed mint: the failure backoff plus up to 10% jitter, or what the upstream
-     * asked for if that is longer.
+     * Quiet period after a token from the wrong tenant. It is a configuration error, not an outage:
+     * asking again every {@code failure-backoff} would only repeat the refusal. A new credential
+     * version (a rotation, or the watch finding one stored in Vault) ends the quiet period at once.
      */
-    Duration backoffAfterFailure(Optional<Duration> retryAfter) {
+    static final Duration TENANT_MISMATCH_BACKOFF = Duration.ofMinutes(5);
+
+    /**
+     * Quiet period after a failed mint: the failure backoff plus up to 10% jitter, or what the upstream
+     * asked for if that is longer; {@link #TENANT_MISMATCH_BACKOFF} after a token from the wrong
+     * tenant.
+     */
+    Duration backoffAfterFailure(TokenFailure failure) {
+        if (failure.reason() == TokenFailure.Reason.TENANT_MISMATCH) {
+            return TENANT_MISMATCH_BACKOFF;
+        }
+        return backoffAfterFailure(failure.retryAfter());
+    }
+
+    private Duration backoffAfterFailure(Optional<Duration> retryAfter) {
         long base = failureBackoff.toMillis();
         Duration jittered = Duration.ofMillis(base + ThreadLocalRandom.current().nextLong(base / 10 + 1));
         return retryAfter.filter(asked -> asked.compareTo(jittered) > 0).orElse(jittered);

@@ -174,7 +174,9 @@ public final class TokenCache {
      * Mints the next tokens with {@code replacement}, the store's current version: after this replica
      * stored it in a rotation, or after the watch found it. The cached token is kept and served until
      * its refresh is due (tokens outlive the key that minted them); a mint in flight finishes with the
-     * credential it started with.
+     * credential it started with. If the last mint failed for a reason only a new credential can cure
+     * (a refused or expired key, another tenant's app), the quiet period after it ends: the new version
+     * is what the cache was waiting for.
      */
     public void useCredential(PartnerCredential replacement) {
         Objects.requireNonNull(replacement, "replacement");
@@ -182,6 +184,11 @@ public final class TokenCache {
         synchronized (lock) {
             previous = credential;
             credential = replacement;
+            TokenFailure failure = lastFailure;
+            if (failure != null && failure.reason().isCuredByNewCredential()
+                    && (previous == null || previous.version() != replacement.version())) {
+                quietUntil = Instant.MIN;
+            }
         }
         LOG.infof("Environment '%s' mints with credential version %d from now on (was %s)", environment.name(),
                 replacement.version(), previous == null ? "none read yet" : "version " + previous.version());
@@ -227,7 +234,7 @@ public final class TokenCache {
                 quietUntil = Instant.MIN;
             } else {
                 lastFailure = failure;
-                quietUntil = now.plus(retries.backoffAfterFailure(failure.retryAfter()));
+                quietUntil = now.plus(retries.backoffAfterFailure(failure));
             }
             flight = null;
         }
@@ -238,6 +245,7 @@ public final class TokenCache {
             started.complete(minted);
         } else {
             logFailure(failure);
+            observer.mintFailed(environment.name(), failure.reason());
             started.completeExceptionally(unavailable(failure.reason(), quietUntil, now));
         }
     }

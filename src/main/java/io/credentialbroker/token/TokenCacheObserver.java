@@ -16,6 +16,10 @@ public interface TokenCacheObserver {
     default void servedFromCache(String environment) {
     }
 
+    /** A mint ended without a token for callers, for this reason. */
+    default void mintFailed(String environment, TokenFailure.Reason reason) {
+    }
+
     /** One request to Azure AD ended, well or badly, after {@code took}. */
     default void azureAdAnswered(String environment, MintResult result, Duration took) {
     }

@@ -42,6 +42,11 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
                         "vault_unavailable"), VAULT_PERMISSION_DENIED("vault_permission_denied"),
         /** Nothing at the environment's Vault path. */
         ENVIRONMENT_NOT_CONFIGURED("environment_not_configured"), CREDENTIAL_MALFORMED("credential_malformed"),
+        /**
+         * The token Azure AD issued comes from another tenant than the environment's pin: the credential
+         * stored for it belongs to another account.
+         */
+        TENANT_MISMATCH("tenant_mismatch"),
         /** The caller stopped waiting while a token was still being minted. */
         MINT_IN_PROGRESS("mint_in_progress"), INTERNAL_ERROR("internal_error");
 
@@ -55,6 +60,16 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
             return code;
         }
 
+        /** Failures that only another credential version can end, so waiting out a backoff is pointless. */
+        public boolean isCuredByNewCredential() {
+            return switch (this) {
+                case CREDENTIAL_INVALID, CREDENTIAL_EXPIRED, AZURE_AD_REJECTED_CONFIGURATION, TENANT_MISMATCH,
+                        CREDENTIAL_MALFORMED, ENVIRONMENT_NOT_CONFIGURED ->
+                    true;
+                default -> false;
+            };
+        }
+
         /** How a failed token request to Azure AD is reported (facts.md, "Azure AD responses"). */
         public static Reason forAzureAd(MintResult.FailureKind kind) {
             return switch (kind) {
@@ -63,6 +78,7 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
                 case CONFIGURATION -> AZURE_AD_REJECTED_CONFIGURATION;
                 case THROTTLED -> AZURE_AD_THROTTLED;
                 case TRANSIENT -> AZURE_AD_UNAVAILABLE;
+                case TENANT_MISMATCH -> TENANT_MISMATCH;
             };
         }
     }

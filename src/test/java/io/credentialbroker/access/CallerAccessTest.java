@@ -51,8 +51,8 @@ class CallerAccessTest extends StandInTest {
         clock.moveToNewDay();
         azureAd.reset();
         Fixtures.seed(vault);
-        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("sandbox"), 3600)));
-        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken("primary"), 3600)));
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken(SANDBOX, "sandbox"), 3600)));
+        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken(PRIMARY, "primary"), 3600)));
         audit = CapturedAudit.start();
     }
 

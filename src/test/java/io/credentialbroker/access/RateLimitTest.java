@@ -50,7 +50,7 @@ class RateLimitTest extends StandInTest {
         CallerIssuerResource.actAsNobody();
         clock.freeze(); // the buckets refill with time: only the test moves it
         Fixtures.seed(vault);
-        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("sandbox"), 3600)));
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken(SANDBOX, "sandbox"), 3600)));
         String noisy = issuer.token(CallerIssuer.BILLING);
         String quiet = issuer.token(CallerIssuer.ORDERS);
 

@@ -62,7 +62,8 @@ class AzureAdTimeoutTest extends StandInTest {
     @DisplayName("case 15: Azure AD timing out while the cached token is valid: still served")
     void servesTheCachedTokenWhileAzureAdTimesOut() {
         String cached = cacheAToken();
-        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("late"), 3600).withFixedDelay(2500)));
+        azureAd.stub(tokenRequest(SANDBOX.domain())
+                .willReturn(issued(newToken(SANDBOX, "late"), 3600).withFixedDelay(2500)));
         clock.advance(Duration.ofMinutes(51));
 
         requestToken().statusCode(200).body("access_token", equalTo(cached));
@@ -90,7 +91,8 @@ class AzureAdTimeoutTest extends StandInTest {
     @Test
     @DisplayName("case 15: a cold cache and a hanging Azure AD give a 503 within the bounded mint, no hang")
     void answers503WhenAzureAdHangsOnAColdCache() {
-        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("late"), 3600).withFixedDelay(2500)));
+        azureAd.stub(tokenRequest(SANDBOX.domain())
+                .willReturn(issued(newToken(SANDBOX, "late"), 3600).withFixedDelay(2500)));
 
         long started = System.nanoTime();
         requestToken().statusCode(503).body("code", equalTo("azure_ad_unavailable"));
@@ -100,7 +102,7 @@ class AzureAdTimeoutTest extends StandInTest {
     }
 
     private String cacheAToken() {
-        String token = newToken("cached");
+        String token = newToken(SANDBOX, "cached");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
         requestToken().statusCode(200).body("access_token", equalTo(token));
         return token;

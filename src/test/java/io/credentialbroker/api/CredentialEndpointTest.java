@@ -161,7 +161,7 @@ class CredentialEndpointTest extends StandInTest {
     @DisplayName("case 25: a key Azure AD accepts is stored as version 2 (200, ETag \"2\"), the next token is minted with it, and no answer or audit event holds it")
     void rotatesToAProvedKey() {
         String before = cacheATokenWithTheOldKey();
-        String proof = newToken("proof");
+        String proof = newToken(LAB, "proof");
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(proof, 3600)));
 
         String answer = rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(200)
@@ -181,7 +181,7 @@ class CredentialEndpointTest extends StandInTest {
         requestToken().statusCode(200).body("access_token", equalTo(before));
 
         clock.moveToNewDay();
-        String after = newToken("after-rotation");
+        String after = newToken(LAB, "after-rotation");
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(after, 3600)));
         requestToken().statusCode(200).body("access_token", equalTo(after)).body("credential_version", equalTo(2));
         assertThat(form(last(azureAd.requests(LAB.domain())))).containsEntry("client_secret", newSecret)
@@ -221,7 +221,7 @@ class CredentialEndpointTest extends StandInTest {
             assertThat(event.path("azure_ad_error_codes").toString()).isEqualTo("[700016]");
         });
 
-        String token = newToken("old-key");
+        String token = newToken(LAB, "old-key");
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret()).willReturn(issued(token, 3600)));
         requestToken().statusCode(200).body("access_token", equalTo(token)).body("credential_version", equalTo(1));
     }
@@ -243,12 +243,13 @@ class CredentialEndpointTest extends StandInTest {
                 .endsWith(accepted.path("id").toString());
         assertThat(azureAd.tokenRequests(LAB.domain())).as("asked again while the request waited").isGreaterThan(1);
         assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).hasValue(1);
-        String old = newToken("old-key");
+        String old = newToken(LAB, "old-key");
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret()).willReturn(issued(old, 3600)));
         requestToken().statusCode(200).body("access_token", equalTo(old));
 
         // the key has propagated
-        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken("p"), 3600)));
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get(location).then().statusCode(200)
                 .header("Cache-Control", "no-store")
@@ -292,7 +293,8 @@ class CredentialEndpointTest extends StandInTest {
         given().delete(location).then().statusCode(200).header("Cache-Control", "no-store")
                 .body("state", equalTo("cancelled"));
 
-        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken("p"), 3600)));
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
         int requests = azureAd.tokenRequests(LAB.domain());
         sleep(Duration.ofMillis(200)); // several retry intervals
         assertThat(azureAd.tokenRequests(LAB.domain())).isEqualTo(requests);
@@ -305,7 +307,8 @@ class CredentialEndpointTest extends StandInTest {
 
     @Test
     void refusesToCancelACompletedRotation() {
-        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken("p"), 3600)));
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
         String id = rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(200).extract().path("id");
 
         given().delete(CREDENTIALS + "/rotations/" + id).then().statusCode(409).contentType(Problem.MEDIA_TYPE)
@@ -316,7 +319,7 @@ class CredentialEndpointTest extends StandInTest {
     @DisplayName("case 23: two rotations from the same If-Match at once: exactly one goes ahead (200/202), the other gets 412")
     void letsExactlyOneOfTwoConcurrentRotationsThrough() {
         String otherSecret = "fake-lab-secret-other-" + UUID.randomUUID();
-        azureAd.stub(tokenRequest(LAB.domain()).willReturn(held(issued(newToken("p"), 3600))));
+        azureAd.stub(tokenRequest(LAB.domain()).willReturn(held(issued(newToken(LAB, "p"), 3600))));
 
         CompletableFuture<ExtractableResponse<Response>> first = CompletableFuture.supplyAsync(
                 () -> rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").extract());
@@ -343,7 +346,7 @@ class CredentialEndpointTest extends StandInTest {
     @DisplayName("case 23: another replica stores a version while this one proves: Vault's check-and-set refuses, 412, the other's version stays")
     void losesTheCheckAndSetRaceToAnotherReplica() {
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret)
-                .willReturn(held(issued(newToken("p"), 3600))));
+                .willReturn(held(issued(newToken(LAB, "p"), 3600))));
         CompletableFuture<ExtractableResponse<Response>> rotation = CompletableFuture.supplyAsync(
                 () -> rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").extract());
         azureAd.awaitHeld(1);
@@ -404,7 +407,7 @@ class CredentialEndpointTest extends StandInTest {
         vault.unseal();
 
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret)
-                .willReturn(held(issued(newToken("p"), 3600))));
+                .willReturn(held(issued(newToken(LAB, "p"), 3600))));
         CompletableFuture<ExtractableResponse<Response>> rotation = CompletableFuture.supplyAsync(
                 () -> rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").extract());
         azureAd.awaitHeld(1);
@@ -424,7 +427,8 @@ class CredentialEndpointTest extends StandInTest {
     @DisplayName("case 8: on a mount with cas_required the rotation's write carries options.cas and succeeds")
     void rotatesOnAMountThatRequiresCheckAndSet() {
         vault.configureMount(MOUNT, 0, true);
-        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken("p"), 3600)));
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
 
         rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(200).body("version", equalTo(2));
 
@@ -434,10 +438,11 @@ class CredentialEndpointTest extends StandInTest {
     @Test
     @DisplayName("restore_version: version 1's key is proved again and stored as version 3; the next token uses it")
     void restoresAnEarlierVersion() {
-        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken("p"), 3600)));
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
         rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(200);
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret())
-                .willReturn(issued(newToken("proof-of-v1"), 3600)));
+                .willReturn(issued(newToken(LAB, "proof-of-v1"), 3600)));
 
         rotate("\"2\"", "{\"restore_version\": 1}").statusCode(200)
                 .header("ETag", "\"3\"")
@@ -447,7 +452,7 @@ class CredentialEndpointTest extends StandInTest {
 
         assertThat(vault.data(MOUNT, LAB.vaultPath(), 3)).hasValue(Map.copyOf(LAB.vaultData()));
         assertThat(form(last(azureAd.requests(LAB.domain())))).containsEntry("client_secret", LAB.clientSecret());
-        String token = newToken("after-restore");
+        String token = newToken(LAB, "after-restore");
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret()).willReturn(issued(token, 3600)));
         requestToken().statusCode(200).body("access_token", equalTo(token)).body("credential_version", equalTo(3));
         assertThat(credentialEvents()).last().satisfies(event -> {
@@ -596,7 +601,7 @@ class CredentialEndpointTest extends StandInTest {
     // ---- helpers -------------------------------------------------------------------------------
 
     private String cacheATokenWithTheOldKey() {
-        String token = newToken("old-key");
+        String token = newToken(LAB, "old-key");
         azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret()).willReturn(issued(token, 3600)));
         requestToken().statusCode(200).body("access_token", equalTo(token)).body("credential_version", equalTo(1));
         return token;

@@ -117,7 +117,7 @@ class NoSecretInLogsTest extends StandInTest {
 
         // success for each environment
         for (Fixtures.Account account : List.of(SANDBOX, PRIMARY, ROTATING)) {
-            String token = newToken(account.environment());
+            String token = newToken(account, account.environment());
             issuedTokens.add(token);
             azureAd.stub(tokenRequest(account.domain()).willReturn(issued(token, 3600)));
             answers.add(given().post("/v1/environments/{env}/token", account.environment()).then().statusCode(200)
@@ -132,11 +132,11 @@ class NoSecretInLogsTest extends StandInTest {
                 error(429, "temporarily_unavailable", 50196).withHeader("Retry-After", "60"),
                 error(503, "temporarily_unavailable", 0), aResponse().withStatus(503),
                 aResponse().withStatus(200).withBody("{\"token_type\":\"Bearer\",\"expires_in\":3599}"),
-                aResponse().withStatus(200).withBody("{\"access_token\":\"" + newToken("no-expiry") + "\"}"),
+                aResponse().withStatus(200).withBody("{\"access_token\":\"" + newToken(SANDBOX, "no-expiry") + "\"}"),
                 aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER), aResponse().withFault(Fault.EMPTY_RESPONSE),
                 aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK),
                 aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE),
-                issued(newToken("too-late"), 3600).withFixedDelay(1000));
+                issued(newToken(SANDBOX, "too-late"), 3600).withFixedDelay(1000));
         for (var failure : failures) {
             clock.moveToNewDay();
             azureAd.reset();
@@ -187,12 +187,12 @@ class NoSecretInLogsTest extends StandInTest {
 
             // a rotation Azure AD accepts, and the next token minted with it
             String accepted = newSecret(secrets);
-            String proof = newToken("proof");
+            String proof = newToken(LAB, "proof");
             proofTokens.add(proof);
             azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), accepted).willReturn(issued(proof, 3600)));
             answers.add(settle(rotate("\"1\"", "{\"client_secret\": \"" + accepted + "\"}")));
             azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), accepted)
-                    .willReturn(issued(newToken("served"), 3600)));
+                    .willReturn(issued(newToken(LAB, "served"), 3600)));
             clock.moveToNewDay();
             answers.add(given().post("/v1/environments/lab/token").then().statusCode(200).extract().asString());
 
@@ -213,12 +213,13 @@ class NoSecretInLogsTest extends StandInTest {
 
             // a restore of version 1, proved with the original key
             azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret())
-                    .willReturn(issued(newToken("restore-proof"), 3600)));
+                    .willReturn(issued(newToken(LAB, "restore-proof"), 3600)));
             answers.add(settle(rotate("\"2\"", "{\"restore_version\": 1}")));
 
             // another writer stored a version first (stale If-Match), and Vault sealed
             String racing = newSecret(secrets);
-            azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), racing).willReturn(issued(newToken("p"), 3600)));
+            azureAd.stub(
+                    tokenRequest(LAB.domain(), LAB.clientId(), racing).willReturn(issued(newToken(LAB, "p"), 3600)));
             vault.put(VaultStandIn.DEFAULT_MOUNT, LAB.vaultPath(), LAB.withSecret(newSecret(secrets)).vaultData());
             answers.add(settle(rotate("\"3\"", "{\"client_secret\": \"" + racing + "\"}")));
             vault.seal();

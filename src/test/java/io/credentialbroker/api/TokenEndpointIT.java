@@ -76,7 +76,7 @@ class TokenEndpointIT {
     @Test
     @DisplayName("the packaged broker mints a sandbox token from the sandbox credential it reads from Vault")
     void issuesSandboxTokenFromVaultHeldCredential() {
-        String sandboxToken = newToken("sandbox");
+        String sandboxToken = newToken(SANDBOX, "sandbox");
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
                 .willReturn(issued(sandboxToken, 3599)));
 

@@ -79,8 +79,8 @@ class TokenEndpointTest extends StandInTest {
     @Test
     @DisplayName("sandbox and primary tokens are minted from their own credentials and labelled with their own environment")
     void mintsEachEnvironmentFromItsOwnCredential() {
-        String sandboxToken = newToken("sandbox");
-        String primaryToken = newToken("primary");
+        String sandboxToken = newToken(SANDBOX, "sandbox");
+        String primaryToken = newToken(SANDBOX, "primary");
         // each stub answers only its own app's credential: a crossed request would find no stub
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
                 .willReturn(issued(sandboxToken, 3599)));
@@ -119,8 +119,8 @@ class TokenEndpointTest extends StandInTest {
     @Test
     @DisplayName("case 17: 100 concurrent requests per environment on a cold cache cause exactly one token request each")
     void coldHerdCausesOneTokenRequestPerEnvironment() throws Exception {
-        String sandboxToken = newToken("sandbox");
-        String primaryToken = newToken("primary");
+        String sandboxToken = newToken(SANDBOX, "sandbox");
+        String primaryToken = newToken(SANDBOX, "primary");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(sandboxToken, 3599).withFixedDelay(300)));
         azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(primaryToken, 3599).withFixedDelay(300)));
 
@@ -151,8 +151,8 @@ class TokenEndpointTest extends StandInTest {
     @Test
     @DisplayName("case 16: past the refresh point callers get the old token at once while exactly one refresh runs; then the new one")
     void servesTheOldTokenWhileOneRefreshRuns() {
-        String oldToken = newToken("old");
-        String newToken = newToken("new");
+        String oldToken = newToken(SANDBOX, "old");
+        String newToken = newToken(SANDBOX, "new");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(oldToken, 3600)));
         requestToken("sandbox").statusCode(200).body("access_token", equalTo(oldToken));
 
@@ -224,7 +224,7 @@ class TokenEndpointTest extends StandInTest {
         requestToken("sandbox").statusCode(503).header("Retry-After", "60").body("code", equalTo("azure_ad_throttled"));
         assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
 
-        String token = newToken("after-throttling");
+        String token = newToken(SANDBOX, "after-throttling");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
         clock.advance(Duration.ofSeconds(59));
         requestToken("sandbox").statusCode(503).header("Retry-After", "1");
@@ -249,7 +249,7 @@ class TokenEndpointTest extends StandInTest {
         requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
         assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(2);
 
-        String fresh = newToken("fresh");
+        String fresh = newToken(SANDBOX, "fresh");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(fresh, 3600)));
         clock.advance(Duration.ofSeconds(6));
         requestToken("sandbox").statusCode(200);
@@ -293,7 +293,7 @@ class TokenEndpointTest extends StandInTest {
     @DisplayName("case 12: app not found (700016) in sandbox is not retried and never degrades primary")
     void aSandboxConfigurationErrorLeavesPrimaryAlone() {
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(400, "unauthorized_client", 700016)));
-        String primaryToken = newToken("primary");
+        String primaryToken = newToken(PRIMARY, "primary");
         azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(primaryToken, 3600)));
 
         requestToken("sandbox").statusCode(503).body("code", equalTo("azure_ad_rejected_configuration"));
@@ -309,7 +309,7 @@ class TokenEndpointTest extends StandInTest {
     @Test
     @DisplayName("case 18: tokens that are useless at once cause a bounded number of requests, no storm")
     void tokensThatExpireAtOnceDoNotCauseAStorm() {
-        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("short"), 5)));
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken(SANDBOX, "short"), 5)));
 
         for (int second = 0; second < 120; second++) {
             requestToken("sandbox").statusCode(503).body("code", equalTo("token_lifetime_too_short"));
@@ -322,14 +322,14 @@ class TokenEndpointTest extends StandInTest {
     @Test
     @DisplayName("case 10: a key rotated in Vault by another replica is found by the re-read and mints at once")
     void picksUpAKeyRotatedBehindItsBack() {
-        String before = newToken("before-rotation");
+        String before = newToken(ROTATING, "before-rotation");
         azureAd.stub(tokenRequest(ROTATING.domain(), ROTATING.clientId(), ROTATING.clientSecret())
                 .willReturn(issued(before, 3600)));
         requestToken("rotating").statusCode(200).body("access_token", equalTo(before));
 
         Fixtures.Account rotated = ROTATING.withSecret("fake-rotated-secret-" + java.util.UUID.randomUUID());
         vault.put(VaultStandIn.DEFAULT_MOUNT, ROTATING.vaultPath(), rotated.vaultData());
-        String after = newToken("after-rotation");
+        String after = newToken(ROTATING, "after-rotation");
         azureAd.reset();
         azureAd.stub(tokenRequest(ROTATING.domain(), ROTATING.clientId(), ROTATING.clientSecret())
                 .willReturn(error(401, "invalid_client", 7000215)));
@@ -369,7 +369,7 @@ class TokenEndpointTest extends StandInTest {
     @Test
     @DisplayName("v1-style string expires_in parses")
     void acceptsStringExpiresIn() {
-        String token = newToken("v1");
+        String token = newToken(SANDBOX, "v1");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, "3599")));
 
         requestToken("sandbox").statusCode(200).body("access_token", equalTo(token)).body("expires_in", equalTo(600));
@@ -396,7 +396,7 @@ class TokenEndpointTest extends StandInTest {
                 .post("/v1/environments/sandbox/token").then().statusCode(400);
         assertThat(azureAd.server().getAllServeEvents()).isEmpty();
 
-        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("sandbox"), 3600)));
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken(SANDBOX, "sandbox"), 3600)));
         given().contentType("application/json").body("{}").post("/v1/environments/sandbox/token").then()
                 .statusCode(200);
     }
@@ -428,14 +428,14 @@ class TokenEndpointTest extends StandInTest {
     }
 
     private void assertThatTheNextGoodAnswerIsServed() {
-        String good = newToken("good");
+        String good = newToken(SANDBOX, "good");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(good, 3600)));
         clock.advance(Duration.ofMinutes(1)); // past the quiet period after the failure
         requestToken("sandbox").statusCode(200).body("access_token", equalTo(good));
     }
 
     private String cacheAToken() {
-        String token = newToken("cached");
+        String token = newToken(SANDBOX, "cached");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
         requestToken("sandbox").statusCode(200).body("access_token", equalTo(token));
         return token;

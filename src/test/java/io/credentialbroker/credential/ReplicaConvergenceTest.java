@@ -73,7 +73,7 @@ class ReplicaConvergenceTest extends StandInTest {
     @Test
     @DisplayName("a version written straight into Vault is used for the next token within the watch interval; the old key is never refused first")
     void picksUpAVersionStoredByAnotherReplica() {
-        String before = newToken("before");
+        String before = newToken(SANDBOX, "before");
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
                 .willReturn(issued(before, 3600)));
         given().post("/v1/environments/sandbox/token").then().statusCode(200).body("access_token", equalTo(before));
@@ -88,7 +88,7 @@ class ReplicaConvergenceTest extends StandInTest {
         azureAd.reset();
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
                 .willReturn(error(401, "invalid_client", 7000215)));
-        String after = newToken("after");
+        String after = newToken(SANDBOX, "after");
         azureAd.stub(tokenRequest(SANDBOX.domain(), rotated.clientId(), rotated.clientSecret())
                 .willReturn(issued(after, 3600)));
         clock.moveToNewDay();
@@ -100,7 +100,7 @@ class ReplicaConvergenceTest extends StandInTest {
     @Test
     @DisplayName("while nothing changes the watch reads metadata only, never the secret")
     void readsOnlyMetadataWhileNothingChanges() {
-        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken("sandbox"), 3600)));
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(newToken(SANDBOX, "sandbox"), 3600)));
         given().post("/v1/environments/sandbox/token").then().statusCode(200);
         long metadataReads = vault.count("GET", METADATA_PATH);
         long dataReads = vault.count("GET", Fixtures.dataPath(SANDBOX));

@@ -103,7 +103,7 @@ class FaultInjectionTest extends StandInTest {
                 aResponse().withFault(Fault.EMPTY_RESPONSE)), MALFORMED_CHUNK(
                         aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK)), RANDOM_DATA_THEN_CLOSE(
                                 aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE)), LONG_DELAY(
-                                        issued(newToken("too-late"), 3600).withFixedDelay(2_000));
+                                        issued(newToken(SANDBOX, "too-late"), 3600).withFixedDelay(2_000));
 
         final ResponseDefinitionBuilder response;
 
@@ -124,7 +124,7 @@ class FaultInjectionTest extends StandInTest {
         clock.moveToNewDay();
         Fixtures.seed(vault);
         azureAd.reset();
-        sandboxToken = newToken("sandbox");
+        sandboxToken = newToken(SANDBOX, "sandbox");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(sandboxToken, 3600)));
         given().post("/v1/environments/sandbox/token").then().statusCode(200);
     }

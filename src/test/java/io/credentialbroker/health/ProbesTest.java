@@ -81,10 +81,10 @@ class ProbesTest extends StandInTest {
 
         // credentials arrive; after the failure backoff the periodic check mints with no caller asking
         Fixtures.seed(vault);
-        String cached = newToken("sandbox");
+        String cached = newToken(SANDBOX, "sandbox");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(cached, 3600)));
-        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken("primary"), 3600)));
-        azureAd.stub(tokenRequest(ROTATING.domain()).willReturn(issued(newToken("rotating"), 3600)));
+        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken(PRIMARY, "primary"), 3600)));
+        azureAd.stub(tokenRequest(ROTATING.domain()).willReturn(issued(newToken(ROTATING, "rotating"), 3600)));
         clock.advance(Duration.ofMinutes(1));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> management().get("/q/health/ready").then()
                 .statusCode(200)

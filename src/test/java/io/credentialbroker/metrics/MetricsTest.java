@@ -41,7 +41,7 @@ class MetricsTest extends StandInTest {
         clock.moveToNewDay();
         azureAd.reset();
         Fixtures.seed(vault);
-        String token = newToken("sandbox");
+        String token = newToken(SANDBOX, "sandbox");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
         azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(error(401, "invalid_client", 7000215)));
         double grantedBefore = value(scrape(), "broker_token_requests_total", "environment=\"sandbox\"",

@@ -7,7 +7,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -105,9 +107,28 @@ public final class AzureAdStandIn {
         return "/" + domain + "/oauth2/v2.0/token";
     }
 
-    /** A fake token, unique per call, that does not look like a JWT. */
-    public static String newToken(String label) {
-        return "fake-" + label + "-token-" + UUID.randomUUID();
+    /**
+     * A fake access token from the account's tenant, unique per call: a JWT as Azure AD issues them,
+     * whose payload names the tenant ({@code tid}), unsigned and obviously fake.
+     */
+    public static String newToken(Fixtures.Account account, String label) {
+        return newToken(account.tenantId(), label);
+    }
+
+    /**
+     * A fake access token whose {@code tid} is {@code tenantId}; a null tenant leaves the claim out.
+     */
+    public static String newToken(String tenantId, String label) {
+        String tid = tenantId == null ? "" : "\"tid\":\"" + tenantId + "\",";
+        return jwt("{" + tid + "\"aud\":\"https://api.partnercenter.microsoft.com\",\"idtyp\":\"app\",\"uti\":\"fake-"
+                + label + "-token-" + UUID.randomUUID() + "\"}");
+    }
+
+    /** A compact JWT with this payload, {@code alg: none} and a fake signature. */
+    public static String jwt(String payloadJson) {
+        Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+        return base64.encodeToString("{\"typ\":\"JWT\",\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                + base64.encodeToString(payloadJson.getBytes(StandardCharsets.UTF_8)) + ".fake-signature";
     }
 
     /** Stubs the tenant's endpoint; the returned builder can add matchers before {@link #stub}. */

@@ -4,9 +4,8 @@ import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
+import java.util.HashMap;
 import java.util.Map;
-
-import com.github.tomakehurst.wiremock.client.WireMock;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
@@ -40,14 +39,20 @@ public class AzureAdStandInResource implements QuarkusTestResourceLifecycleManag
         azureAd = new AzureAdStandIn();
         azureAd.start();
         if (holdTokens) {
-            azureAd.stub(WireMock.post(WireMock.urlPathMatching("/[^/]+/oauth2/v2\\.0/token"))
-                    .willReturn(AzureAdStandIn.held(AzureAdStandIn.issued(AzureAdStandIn.newToken("held"), 3599))));
+            for (Fixtures.Account account : Fixtures.ACCOUNTS) {
+                azureAd.stub(AzureAdStandIn.tokenRequest(account.domain()).willReturn(
+                        AzureAdStandIn.held(AzureAdStandIn.issued(AzureAdStandIn.newToken(account, "held"), 3599))));
+            }
         }
-        String endpoint = azureAd.tokenEndpointTemplate();
-        return Map.of("broker.environments.sandbox.token-endpoint", endpoint,
-                "broker.environments.primary.token-endpoint", endpoint,
-                "broker.environments.rotating.token-endpoint", endpoint,
-                "broker.environments.lab.token-endpoint", endpoint);
+        // each environment points at the stand-in and is pinned to its account's tenant, the tid of the
+        // tokens the tests stub for it (in the prod profile of the integration tests too)
+        Map<String, String> config = new HashMap<>();
+        for (Fixtures.Account account : Fixtures.ACCOUNTS) {
+            String key = "broker.environments." + account.environment();
+            config.put(key + ".token-endpoint", azureAd.tokenEndpointTemplate());
+            config.put(key + ".tenant-id", account.tenantId());
+        }
+        return config;
     }
 
     @Override

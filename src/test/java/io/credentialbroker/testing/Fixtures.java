@@ -1,5 +1,6 @@
 package io.credentialbroker.testing;
 
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -52,6 +53,8 @@ public final class Fixtures {
             "44444444-4444-4444-8444-444444444444",
             "fake-lab-secret-" + UUID.randomUUID(), "fake-lab.onmicrosoft.com");
 
+    public static final List<Account> ACCOUNTS = List.of(SANDBOX, PRIMARY, ROTATING, LAB);
+
     /** A tenant no test environment is pinned to: the account of somebody else. */
     public static final String FOREIGN_TENANT = "0000ffff-0000-4000-8000-0000000000ff";
 
@@ -61,7 +64,7 @@ public final class Fixtures {
     /** Empties the stand-in and stores version 1 of each environment's credential. */
     public static void seed(VaultStandIn vault) {
         vault.reset();
-        for (Account account : new Account[]{SANDBOX, PRIMARY, ROTATING, LAB}) {
+        for (Account account : ACCOUNTS) {
             vault.put(VaultStandIn.DEFAULT_MOUNT, account.vaultPath(), account.vaultData());
         }
     }

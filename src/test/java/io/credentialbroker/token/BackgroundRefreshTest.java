@@ -47,9 +47,9 @@ class BackgroundRefreshTest extends StandInTest {
         CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         // Vault was empty when the broker started, so warm-up failed and the caches are backing off
         Fixtures.seed(vault);
-        String first = newToken("first");
+        String first = newToken(SANDBOX, "first");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(first, 3600)));
-        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken("primary"), 3600)));
+        azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken(PRIMARY, "primary"), 3600)));
         clock.advance(Duration.ofMinutes(1));
 
         await().atMost(Duration.ofSeconds(10)).until(() -> azureAd.tokenRequests(SANDBOX.domain()) == 1
@@ -57,7 +57,7 @@ class BackgroundRefreshTest extends StandInTest {
         given().get("/v1/environments").then()
                 .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("fresh"));
 
-        String second = newToken("second");
+        String second = newToken(SANDBOX, "second");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(second, 3600)));
         clock.advance(Duration.ofMinutes(51));
         await().atMost(Duration.ofSeconds(10)).until(() -> azureAd.tokenRequests(SANDBOX.domain()) == 2);

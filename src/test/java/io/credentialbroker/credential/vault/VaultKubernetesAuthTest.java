@@ -51,7 +51,7 @@ class VaultKubernetesAuthTest extends StandInTest {
         clock.moveToNewDay();
         Fixtures.seed(vault);
         vault.acceptKubernetesLogin(VaultStandInResource.KUBERNETES_ROLE, Files.readString(serviceAccountToken));
-        String token = newToken("sandbox");
+        String token = newToken(SANDBOX, "sandbox");
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
                 .willReturn(issued(token, 3600)));
 
