@@ -40,6 +40,12 @@ public class ProblemMappers {
      */
     private static final long VAULT_RETRY_AFTER_SECONDS = 5;
 
+    /**
+     * Retry-After for what only ops can fix (a missing or malformed Vault entry, a Vault policy that
+     * refuses): asking sooner gets the same answer.
+     */
+    private static final long CONFIGURATION_RETRY_AFTER_SECONDS = 30;
+
     @ServerExceptionMapper
     Response unknownEnvironment(UnknownEnvironmentException e) {
         String requested = e.requested();
@@ -143,34 +149,40 @@ public class ProblemMappers {
 
     /**
      * The credential endpoints read and write Vault directly. The store's message names paths and
-     * Vault's phrases; the caller gets the broker's sentence and the stable code only.
+     * Vault's phrases; the caller gets the broker's sentence and the stable code only. As on the token
+     * endpoint, what the request cannot change (Vault down, refusing, empty or holding something
+     * unusable) is 503 with a {@code Retry-After}: short for an outage, longer for what only ops can
+     * fix.
      */
     @ServerExceptionMapper
     Response credentialStore(CredentialStoreException e) {
         String environment = e.environment();
         String code = e.reason().code();
         return switch (e.reason()) {
-            case NOT_FOUND -> problem(new Problem(Problem.type("environment-not-configured"),
-                    "Environment not configured", 404, "Vault holds no credential for environment '" + environment
-                            + "'.",
-                    environment, code, null));
-            case UNAVAILABLE -> Response.status(503).type(Problem.MEDIA_TYPE)
-                    .header(HttpHeaders.RETRY_AFTER, VAULT_RETRY_AFTER_SECONDS)
-                    .entity(new Problem(Problem.type("vault-unavailable"), "Vault unavailable", 503,
-                            "Vault is sealed, down or too slow; this request changed nothing. Retry after "
-                                    + VAULT_RETRY_AFTER_SECONDS + " s.",
-                            environment, code, VAULT_RETRY_AFTER_SECONDS))
-                    .build();
-            case PERMISSION_DENIED -> problem(new Problem(Problem.type("vault-refused"), "Vault refused the broker",
-                    503,
+            case NOT_FOUND -> unavailable(new Problem(Problem.type("environment-not-configured"),
+                    "Environment not configured", 503, "Vault holds no credential for environment '" + environment
+                            + "'; ops: seed it. Retry after " + CONFIGURATION_RETRY_AFTER_SECONDS + " s.",
+                    environment, code, CONFIGURATION_RETRY_AFTER_SECONDS));
+            case UNAVAILABLE -> unavailable(new Problem(Problem.type("vault-unavailable"), "Vault unavailable", 503,
+                    "Vault is sealed, down or too slow; this request changed nothing. Retry after "
+                            + VAULT_RETRY_AFTER_SECONDS + " s.",
+                    environment, code, VAULT_RETRY_AFTER_SECONDS));
+            case PERMISSION_DENIED -> unavailable(new Problem(Problem.type("vault-refused"),
+                    "Vault refused the broker", 503,
                     "Vault refused the broker's request; this request changed nothing. Ops: check the broker's Vault"
-                            + " policy and role.",
-                    environment, code, null));
-            case INVALID_CONTENT -> problem(new Problem(Problem.type("credential-malformed"), "Credential malformed",
-                    503, "What Vault holds for environment '" + environment + "' is not a usable credential; rotate"
-                            + " it giving client_secret, client_id and domain.",
-                    environment, code, null));
+                            + " policy and role. Retry after " + CONFIGURATION_RETRY_AFTER_SECONDS + " s.",
+                    environment, code, CONFIGURATION_RETRY_AFTER_SECONDS));
+            case INVALID_CONTENT -> unavailable(new Problem(Problem.type("credential-malformed"),
+                    "Credential malformed", 503, "What Vault holds for environment '" + environment + "' is not a"
+                            + " usable credential; rotate it giving client_secret, client_id and domain. Retry after "
+                            + CONFIGURATION_RETRY_AFTER_SECONDS + " s.",
+                    environment, code, CONFIGURATION_RETRY_AFTER_SECONDS));
         };
+    }
+
+    private static Response unavailable(Problem problem) {
+        return Response.status(503).type(Problem.MEDIA_TYPE).header(HttpHeaders.RETRY_AFTER, problem.retryAfter())
+                .header(HttpHeaders.CACHE_CONTROL, "no-store").entity(problem).build();
     }
 
     @ServerExceptionMapper

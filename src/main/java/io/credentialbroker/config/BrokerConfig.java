@@ -148,7 +148,10 @@ public interface BrokerConfig {
         @WithDefault("secret")
         String kvMount();
 
-        /** How long one Vault call may take before the read counts as failed. */
+        /**
+         * The longest one Vault read may take in all, login, retries and their pauses included, and one
+         * write; past it the call counts as failed and further calls are paced as after a failed login.
+         */
         @WithDefault("5S")
         Duration timeout();
     }

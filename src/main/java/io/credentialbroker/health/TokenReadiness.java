@@ -13,10 +13,13 @@ import io.credentialbroker.token.TokenService;
 import io.credentialbroker.token.TokenStatus;
 
 /**
- * Ready while this pod can serve at least one environment: one with a servable token, or whose
- * credential was loaded so a token can be minted. An Azure AD or Vault outage alone never takes a
- * pod with good tokens out of the Service. Each environment's state is in the details; no secret,
- * no token and no upstream text.
+ * Ready while this pod can serve at least one environment: one with a servable token, one whose
+ * credential was loaded so a token can be minted, or one not tried yet (with
+ * {@code broker.token.warm-up=false} the first caller's request mints; a pod must not wait for a
+ * request it cannot receive while unready). Unready once every environment's last attempt failed
+ * and none has a token left to serve. An Azure AD or Vault outage alone never takes a pod with good
+ * tokens out of the Service. Each environment's state is in the details; no secret, no token and no
+ * upstream text.
  */
 @Readiness
 @ApplicationScoped
@@ -43,8 +46,14 @@ public class TokenReadiness implements HealthCheck {
             status.credentialVersion().ifPresent(version -> response.withData(prefix + "credential_version", version));
             status.lastFailure()
                     .ifPresent(failure -> response.withData(prefix + "last_error", failure.reason().code()));
-            canServe |= status.state() != TokenStatus.State.UNAVAILABLE || status.credentialVersion().isPresent();
+            canServe |= canServe(status);
         }
         return response.status(canServe).build();
+    }
+
+    /** Whether this environment can answer a caller now, at once or by minting. */
+    static boolean canServe(TokenStatus status) {
+        boolean untried = status.expiresAt().isEmpty() && status.lastFailure().isEmpty();
+        return status.state() != TokenStatus.State.UNAVAILABLE || status.credentialVersion().isPresent() || untried;
     }
 }

@@ -88,7 +88,7 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
         String errorCode;
         if (result instanceof MintResult.Failed failed) {
             outcome = failed.kind().name().toLowerCase(java.util.Locale.ROOT);
-            errorCode = failed.primaryErrorCode().map(code -> "AADSTS" + code).orElse(failed.error());
+            errorCode = AzureAdErrorLabel.of(failed);
         } else {
             outcome = "issued";
             errorCode = "none";

@@ -582,12 +582,16 @@ class CredentialEndpointTest extends StandInTest {
     }
 
     @Test
-    void answers404WhenNothingIsStoredForTheEnvironment() {
+    @DisplayName("nothing stored for the environment is ops' to fix, not the request's: 503 environment_not_configured with Retry-After, as on the token endpoint")
+    void answers503WhenNothingIsStoredForTheEnvironment() {
         vault.reset();
 
-        given().get(CREDENTIALS).then().statusCode(404).contentType(Problem.MEDIA_TYPE)
-                .body("code", equalTo("environment_not_configured"));
-        rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(404);
+        given().get(CREDENTIALS).then().statusCode(503).contentType(Problem.MEDIA_TYPE)
+                .header("Retry-After", "30")
+                .body("code", equalTo("environment_not_configured"))
+                .body("retry_after", equalTo(30));
+        rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(503)
+                .header("Retry-After", "30").body("code", equalTo("environment_not_configured"));
     }
 
     @Test

@@ -80,7 +80,7 @@ class TokenEndpointTest extends StandInTest {
     @DisplayName("sandbox and primary tokens are minted from their own credentials and labelled with their own environment")
     void mintsEachEnvironmentFromItsOwnCredential() {
         String sandboxToken = newToken(SANDBOX, "sandbox");
-        String primaryToken = newToken(SANDBOX, "primary");
+        String primaryToken = newToken(PRIMARY, "primary");
         // each stub answers only its own app's credential: a crossed request would find no stub
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
                 .willReturn(issued(sandboxToken, 3599)));
@@ -120,7 +120,7 @@ class TokenEndpointTest extends StandInTest {
     @DisplayName("case 17: 100 concurrent requests per environment on a cold cache cause exactly one token request each")
     void coldHerdCausesOneTokenRequestPerEnvironment() throws Exception {
         String sandboxToken = newToken(SANDBOX, "sandbox");
-        String primaryToken = newToken(SANDBOX, "primary");
+        String primaryToken = newToken(PRIMARY, "primary");
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(sandboxToken, 3599).withFixedDelay(300)));
         azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(primaryToken, 3599).withFixedDelay(300)));
 

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,6 +30,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -70,6 +74,9 @@ public final class VaultStandIn implements AutoCloseable {
     private static final String TOKEN_HEADER = "X-Vault-Token";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern POLICY_PATH = Pattern
+            .compile("path\\s+\"([^\"]+)\"\\s*\\{\\s*capabilities\\s*=\\s*\\[([^\\]]*)\\]\\s*\\}");
+    private static final Pattern QUOTED = Pattern.compile("\"([^\"]*)\"");
 
     /** One request as it arrived: no headers, no body, so no token and no secret. */
     public record Request(String method, String path, String query) {
@@ -92,6 +99,10 @@ public final class VaultStandIn implements AutoCloseable {
     private final Map<String, Mount> mounts = new LinkedHashMap<>();
     private final Map<String, IssuedToken> issuedTokens = new LinkedHashMap<>();
     private final Deque<Fault> faults = new ArrayDeque<>();
+    /** ACL policies by name, as their path rules. */
+    private final Map<String, List<PathRule>> policies = new LinkedHashMap<>();
+    /** The policies a Kubernetes role's tokens hold; a role not named here may do anything, as root. */
+    private final Map<String, List<String>> rolePolicies = new LinkedHashMap<>();
     private boolean rootTokenValid;
     private boolean sealed;
     private String kubernetesRole;
@@ -176,6 +187,8 @@ public final class VaultStandIn implements AutoCloseable {
         mounts.put(DEFAULT_MOUNT, new Mount());
         issuedTokens.clear();
         faults.clear();
+        policies.clear();
+        rolePolicies.clear();
         rootTokenValid = true;
         sealed = false;
         kubernetesRole = null;
@@ -290,6 +303,42 @@ public final class VaultStandIn implements AutoCloseable {
     public void kubernetesTokenTtl(Duration ttl) {
         synchronized (lock) {
             kubernetesTokenTtl = Objects.requireNonNull(ttl, "ttl");
+        }
+    }
+
+    /**
+     * Stores an ACL policy written in Vault's HCL, as {@code vault policy write NAME FILE} does. Only
+     * {@code path "..." { capabilities = [...] }} blocks are understood: a path is exact, or ends in
+     * {@code *} (a prefix); {@code +} stands for one path segment. Where several match, the exact one
+     * wins, else the longest.
+     */
+    public void writePolicy(String name, String hcl) {
+        List<PathRule> rules = new ArrayList<>();
+        Matcher block = POLICY_PATH.matcher(hcl);
+        while (block.find()) {
+            List<String> capabilities = new ArrayList<>();
+            Matcher capability = QUOTED.matcher(block.group(2));
+            while (capability.find()) {
+                capabilities.add(capability.group(1));
+            }
+            rules.add(new PathRule(block.group(1), Set.copyOf(capabilities)));
+        }
+        if (rules.isEmpty()) {
+            throw new IllegalArgumentException("policy " + name + " has no path rule");
+        }
+        synchronized (lock) {
+            policies.put(name, List.copyOf(rules));
+        }
+    }
+
+    /**
+     * From now on, tokens issued to this Kubernetes role hold exactly these policies (no
+     * {@code default} policy, as with {@code token_no_default_policy}): a KV request none of them
+     * allows answers 403 {@code permission denied}. Token self-lookup and renewal stay allowed.
+     */
+    public void bindRolePolicies(String role, String... policyNames) {
+        synchronized (lock) {
+            rolePolicies.put(role, List.of(policyNames));
         }
     }
 
@@ -526,6 +575,10 @@ public final class VaultStandIn implements AutoCloseable {
             if (route.equals("auth/token/renew-self")) {
                 return isWrite(method) ? renewSelf(token) : unsupported();
             }
+            Answer forbidden = authorize(token, method, route);
+            if (forbidden != null) {
+                return forbidden;
+            }
             return kv(method, route, query, body);
         }
     }
@@ -558,6 +611,53 @@ public final class VaultStandIn implements AutoCloseable {
             return null;
         }
         return new Answer(403, errors("permission denied", "invalid token"));
+    }
+
+    /** Null if the token's policies allow the request, else Vault's 403 for a policy refusal. */
+    private Answer authorize(String token, String method, String route) {
+        IssuedToken issued = issuedTokens.get(token);
+        List<String> held = issued == null ? null : rolePolicies.get(issued.role);
+        if (held == null) {
+            return null;
+        }
+        String needed = capabilityNeeded(method, route);
+        PathRule best = null;
+        for (String name : held) {
+            for (PathRule rule : policies.getOrDefault(name, List.of())) {
+                if (rule.matches(route) && (best == null || rule.moreSpecificThan(best))) {
+                    best = rule;
+                }
+            }
+        }
+        if (best != null && best.capabilities.contains(needed) && !best.capabilities.contains("deny")) {
+            return null;
+        }
+        return new Answer(403, errors("1 error occurred:\n\t* permission denied\n\n"));
+    }
+
+    /** What Vault asks of a policy for this request: creating a secret is not updating one. */
+    private String capabilityNeeded(String method, String route) {
+        return switch (method) {
+            case "GET", "HEAD" -> "read";
+            case "LIST" -> "list";
+            case "DELETE" -> "delete";
+            default -> kvSecretExists(route) ? "update" : "create";
+        };
+    }
+
+    private boolean kvSecretExists(String route) {
+        for (Map.Entry<String, Mount> mount : mounts.entrySet()) {
+            String dataPrefix = mount.getKey() + "/data/";
+            String metadataPrefix = mount.getKey() + "/metadata/";
+            String key = route.startsWith(dataPrefix)
+                    ? route.substring(dataPrefix.length())
+                    : route.startsWith(metadataPrefix) ? route.substring(metadataPrefix.length()) : null;
+            if (key != null) {
+                Secret secret = mount.getValue().secrets.get(key);
+                return secret != null && secret.createdTime != null;
+            }
+        }
+        return true;
     }
 
     private boolean isLive(IssuedToken token) {
@@ -994,6 +1094,48 @@ public final class VaultStandIn implements AutoCloseable {
             metadata.put("destroyed", destroyed);
             metadata.put("version", number);
             return metadata;
+        }
+    }
+
+    /** One {@code path} block of a policy. */
+    private record PathRule(String pattern, Set<String> capabilities) {
+
+        boolean matches(String route) {
+            if (pattern.endsWith("*")) {
+                return segmentsMatch(pattern.substring(0, pattern.length() - 1), route, true);
+            }
+            return segmentsMatch(pattern, route, false);
+        }
+
+        boolean moreSpecificThan(PathRule other) {
+            boolean exact = !pattern.endsWith("*");
+            boolean otherExact = !other.pattern.endsWith("*");
+            if (exact != otherExact) {
+                return exact;
+            }
+            return pattern.length() > other.pattern.length();
+        }
+
+        private static boolean segmentsMatch(String pattern, String route, boolean prefix) {
+            int p = 0;
+            int r = 0;
+            while (p < pattern.length()) {
+                char c = pattern.charAt(p);
+                if (c == '+' && (p == 0 || pattern.charAt(p - 1) == '/')) {
+                    int end = route.indexOf('/', r);
+                    if (end == r) {
+                        return false;
+                    }
+                    r = end < 0 ? route.length() : end;
+                    p++;
+                } else if (r < route.length() && route.charAt(r) == c) {
+                    p++;
+                    r++;
+                } else {
+                    return false;
+                }
+            }
+            return prefix || r == route.length();
         }
     }
 

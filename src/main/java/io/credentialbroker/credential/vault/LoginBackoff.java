@@ -14,8 +14,10 @@ import io.quarkus.vault.client.VaultClientException;
  * Vault for about 1 s, and the pause doubles with each further failure up to 5 min; any call that
  * succeeds ends it. A wrong role, an unbound service account or an unreachable Vault then costs
  * Vault one login attempt per pause from each replica, however many environments and callers are
- * asking. One per store: the broker has one Vault identity for all its environments. Each pause is
- * jittered down to half its nominal length, so replicas that failed together do not retry together.
+ * asking. A call Vault does not answer in time counts too: it may have been a login (the client
+ * logs in inside a call), and a black-holed Vault must not get a fresh login on every call. One per
+ * store: the broker has one Vault identity for all its environments. Each pause is jittered down to
+ * half its nominal length, so replicas that failed together do not retry together.
  */
 final class LoginBackoff {
 
@@ -57,9 +59,10 @@ final class LoginBackoff {
         Instant now = clock.instant();
         if (now.isBefore(pausedUntil)) {
             long seconds = Math.max(1, Duration.between(now, pausedUntil).toSeconds());
-            throw new CredentialStoreException(lastReason, environment, "the broker's Vault login failed " + failures
-                    + (failures == 1 ? " time" : " times in a row") + "; it tries again in " + seconds
-                    + " s (the pause doubles up to " + LONGEST_PAUSE.toMinutes() + " min)");
+            throw new CredentialStoreException(lastReason, environment, "the broker's Vault login failed, or Vault"
+                    + " did not answer, " + failures + (failures == 1 ? " time" : " times in a row")
+                    + "; it tries again in " + seconds + " s (the pause doubles up to " + LONGEST_PAUSE.toMinutes()
+                    + " min)");
         }
     }
 

@@ -48,6 +48,8 @@ public class VaultCredentialStore implements CredentialStore {
 
     private static final int READ_RETRIES = 2;
     private static final Duration READ_RETRY_BACKOFF = Duration.ofMillis(100);
+    /** A retry is not started with less of the read's budget left than this. */
+    private static final Duration MIN_ATTEMPT = Duration.ofMillis(100);
 
     @Inject
     VaultCredentialStore(VaultClient vault, BrokerConfig config, CredentialObserver observer, Clock clock) {
@@ -78,23 +80,25 @@ public class VaultCredentialStore implements CredentialStore {
     @Override
     public PartnerCredential read(Environment environment) {
         VaultRead read = new VaultRead(environment, mount);
-        return observed("read", () -> retried(() -> read.credentialFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed))));
+        return observed("read", () -> retried(budget -> read.credentialFrom(await(environment, "read",
+                read.location(), () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed,
+                budget))));
     }
 
     @Override
     public PartnerCredential read(Environment environment, int version) {
         VaultRead read = VaultRead.ofVersion(environment, mount, version);
-        return observed("read", () -> retried(() -> read.credentialFrom(await(environment, "read", read.location(),
-                () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version), read::failed))));
+        return observed("read", () -> retried(budget -> read.credentialFrom(await(environment, "read",
+                read.location(), () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version),
+                read::failed, budget))));
     }
 
     @Override
     public CredentialMetadata metadata(Environment environment) {
         VaultRead read = VaultRead.ofMetadata(environment, mount);
-        return observed("metadata", () -> retried(() -> read.metadataFrom(await(environment, "read",
+        return observed("metadata", () -> retried(budget -> read.metadataFrom(await(environment, "read",
                 read.location(), () -> vault.secrets().kv2(mount).readSecretMetadata(environment.vaultPath()),
-                read::failed))));
+                read::failed, budget))));
     }
 
     @Override
@@ -102,26 +106,33 @@ public class VaultCredentialStore implements CredentialStore {
         Objects.requireNonNull(candidate, "candidate");
         VaultWrite write = new VaultWrite(environment, mount, expectedVersion);
         return observed("write", () -> write.storedFrom(await(environment, "write", write.location(),
-                () -> vault.execute(write.request(candidate)), write::failed), candidate));
+                () -> vault.execute(write.request(candidate)), write::failed, timeout), candidate));
     }
 
     /**
      * Reads only: Vault answering 412, 429 or 5xx (not 501) is tried again at most
      * {@value #READ_RETRIES} times after jittered pauses (case 5). A 400, 403 or 404 is final, and so
-     * is a timeout, which has already spent its budget. Writes are never retried: a write whose answer
-     * was lost may have landed, and check-and-set would then refuse the retry.
+     * is a timeout, which has already spent its budget. The whole read, retries and pauses included,
+     * takes at most {@link #timeout}: each attempt gets what is left of it, and no retry starts without
+     * time to finish. Writes are never retried: a write whose answer was lost may have landed, and
+     * check-and-set would then refuse the retry.
      */
-    private <T> T retried(Supplier<T> call) {
+    private <T> T retried(Function<Duration, T> call) {
+        long deadline = System.nanoTime() + timeout.toNanos(); // real time: it bounds real waiting
         for (int retry = 1;; retry++) {
             try {
-                return call.get();
+                return call.apply(Duration.ofNanos(deadline - System.nanoTime()));
             } catch (CredentialStoreException e) {
                 if (!e.isRetryable() || retry > READ_RETRIES) {
                     throw e;
                 }
                 long nominal = READ_RETRY_BACKOFF.toMillis() << (retry - 1);
+                long pause = nominal / 2 + ThreadLocalRandom.current().nextLong(nominal / 2 + 1);
+                if (deadline - System.nanoTime() < TimeUnit.MILLISECONDS.toNanos(pause) + MIN_ATTEMPT.toNanos()) {
+                    throw e; // no time left for another attempt within the budget
+                }
                 try {
-                    Thread.sleep(nominal / 2 + ThreadLocalRandom.current().nextLong(nominal / 2 + 1));
+                    Thread.sleep(pause);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                     throw e;
@@ -145,11 +156,11 @@ public class VaultCredentialStore implements CredentialStore {
     }
 
     /**
-     * Runs one call and waits for it at most {@link #timeout}: quarkus.vault.read-timeout bounds each
-     * HTTP request, this bounds the whole call, login and retries included.
+     * Runs one call and waits for it at most {@code budget}: quarkus.vault.read-timeout bounds each
+     * HTTP request, this bounds the whole call, login and the client's own retries included.
      */
     private <T> T await(Environment environment, String verb, String location, Supplier<CompletionStage<T>> call,
-            Function<Throwable, ? extends RuntimeException> failed) {
+            Function<Throwable, ? extends RuntimeException> failed, Duration budget) {
         logins.check(environment.name());
         CompletableFuture<T> pending;
         try {
@@ -159,11 +170,14 @@ public class VaultCredentialStore implements CredentialStore {
             throw failure(unwrapped(e), failed);
         }
         try {
-            T answer = pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            T answer = pending.get(Math.max(0, budget.toNanos()), TimeUnit.NANOSECONDS);
             logins.succeeded();
             return answer;
         } catch (TimeoutException e) {
             pending.cancel(true);
+            // The call may have been a login Vault never answered (the client logs in inside it), and a
+            // Vault that does not answer is not helped by more calls: pace them as after a failed login.
+            logins.failed(UNAVAILABLE);
             throw new CredentialStoreException(UNAVAILABLE, environment.name(),
                     "Vault did not answer the " + verb + " of " + location + " for environment '" + environment.name()
                             + "' within " + timeout);

@@ -608,6 +608,51 @@ class VaultCredentialStoreTest {
     }
 
     @Test
+    @DisplayName("a login Vault never answers counts as a failed login: the next calls are paced, not a fresh login each (case 7)")
+    void pacesCallsAfterALoginThatTimedOut(@TempDir Path dir) throws IOException {
+        vault.put(MOUNT, PATH, credential(secret));
+        VaultClient client = kubernetesClient(dir);
+        vault.delayNext(VaultStandIn.ALWAYS, Duration.ofSeconds(30)); // black-holed: nothing is answered
+        TestClock clock = new TestClock();
+        clock.freeze();
+        VaultCredentialStore kubernetes = new VaultCredentialStore(client, MOUNT, TIMEOUT, CredentialObserver.NONE,
+                new LoginBackoff(clock, () -> 1.0));
+
+        assertThat(catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX)).reason())
+                .isEqualTo(UNAVAILABLE);
+        assertThat(vault.count("POST", LOGIN_PATH)).as("the login that was never answered").isEqualTo(1);
+
+        CredentialStoreException paused = catchThrowableOfType(CredentialStoreException.class,
+                () -> kubernetes.read(SANDBOX));
+        assertThat(paused.reason()).isEqualTo(UNAVAILABLE);
+        assertThat(paused.getMessage()).contains("did not answer").contains("tries again in");
+        assertThat(vault.count("POST", LOGIN_PATH)).as("no fresh login during the pause").isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(1));
+        catchThrowableOfType(CredentialStoreException.class, () -> kubernetes.read(SANDBOX));
+        assertThat(vault.count("POST", LOGIN_PATH)).as("after 1 s, one more attempt").isEqualTo(2);
+        vault.reset(); // ends the delays
+    }
+
+    @Test
+    @DisplayName("broker.vault.timeout bounds the whole read: no retry starts without time left to finish it")
+    void boundsTheWholeReadRetriesIncluded() {
+        vault.put(MOUNT, PATH, credential(secret));
+        // each answer takes 400 ms of the 500 ms budget: there is no time for a retry (before, each of the
+        // three attempts had 500 ms of its own)
+        vault.delayNext(VaultStandIn.ALWAYS, Duration.ofMillis(400));
+        vault.failNext(VaultStandIn.ALWAYS, 503, "internal error");
+        long started = System.nanoTime();
+
+        CredentialStoreException failure = readFails();
+
+        assertThat(failure.reason()).isEqualTo(UNAVAILABLE);
+        assertThat(vault.count("GET", DATA_PATH)).as("one attempt, no retry past the budget").isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(TIMEOUT.plusSeconds(2));
+        vault.reset();
+    }
+
+    @Test
     @DisplayName("failing logins pause for a jittered time: between half and all of the nominal pause (case 7)")
     void jittersTheLoginPause(@TempDir Path dir) throws IOException {
         VaultClient client = kubernetesClient(dir);
