@@ -30,6 +30,9 @@ CEILING_PORT=18182
 OFF_PORT=18183
 QUIET_PORT=18184
 CALLERS_PORT=18185
+# each broker's management interface (probes, metrics) listens 100 above its HTTP port: the
+# brokers of figure 1 run side by side
+MANAGEMENT_OFFSET=100
 ROUNDS=3
 BENCH_PROFILE="${BENCH_PROFILE:-0}"
 BENCH_FIGURE1_ONLY="${BENCH_FIGURE1_ONLY:-0}"
@@ -62,7 +65,8 @@ if ! command -v wrk >/dev/null 2>&1; then
     say "installing wrk"
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT $CALLERS_PORT; do
+for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT $CALLERS_PORT $((BROKER_PORT + MANAGEMENT_OFFSET)) \
+    $((OFF_PORT + MANAGEMENT_OFFSET)) $((QUIET_PORT + MANAGEMENT_OFFSET)) $((CALLERS_PORT + MANAGEMENT_OFFSET)); do
     port_free "$port" || fail "port $port on 127.0.0.1 is taken"
 done
 
@@ -100,6 +104,8 @@ write_config() {
     {
         echo "quarkus.http.host=127.0.0.1"
         echo "quarkus.http.port=$BROKER_PORT"
+        echo "quarkus.management.host=127.0.0.1"
+        echo "quarkus.management.port=$((BROKER_PORT + MANAGEMENT_OFFSET))"
         echo "quarkus.oidc.auth-server-url=$STANDIN"
         echo "quarkus.oidc.discovery-enabled=false"
         echo "quarkus.oidc.jwks-path=/openid/v1/jwks"
@@ -161,7 +167,7 @@ start_broker() {
     while IFS= read -r line; do
         [ -n "$line" ] && props+=("-D$line")
     done <"$config"
-    start_app "$name" $BROKER_PORT "http://127.0.0.1:$BROKER_PORT$probe" GET \
+    start_app "$name" $BROKER_PORT "http://127.0.0.1:$((BROKER_PORT + MANAGEMENT_OFFSET))$probe" GET \
         "${props[@]}" -jar "$root/target/quarkus-app/quarkus-run.jar"
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }

@@ -5,9 +5,12 @@
 //   policy FILE...            the broker's security rules: every container non-root with a numeric
 //                             user, read-only root filesystem, no capabilities, no privilege
 //                             escalation, seccomp RuntimeDefault; the broker's containers carry the
-//                             startup, liveness and readiness probes on /q/health/*; no service-account
-//                             token but the one projected for Vault; no Secret and no secret-looking
-//                             setting anywhere
+//                             startup, liveness and readiness probes on /q/health/* on the
+//                             management port, not the API port, and a memory request equal to the
+//                             limit; ServiceMonitors scrape the management port; NetworkPolicies let
+//                             no one in without naming them, and the management port only to
+//                             peers that are not the API's callers; no service-account token but
+//                             the one projected for Vault; no Secret and no secret-looking setting
 //   values-doc VALUES.yaml README.md
 //                             every value in the chart's values.yaml has a row (itself or a parent)
 //                             in the README's parameters table
@@ -19,10 +22,20 @@
 //   drift CHART.yaml KUSTOMIZE.yaml
 //                             the chart's rendering and an overlay's kustomize build describe the
 //                             same objects, after normalising what legitimately differs
+//   walkthrough README.md     prints the shell commands of the README's "Deploying" section (its
+//                             ```shell blocks; continuation lines joined, comments dropped), one a
+//                             line, for deploy/check.sh to run in render-only form
+//   vault-access DIR ROLE PATH...
+//                             reads what deploy/vault/setup-kubernetes-auth.sh wrote with DRY_RUN=DIR
+//                             (DIR/roles/ROLE, DIR/policies/*.hcl) and prints, for each PATH, the
+//                             capabilities the role's policies grant on it ("PATH cap,cap" or
+//                             "PATH -"), taking the union of every rule that matches (Vault grants
+//                             at most that); fails when a policy file has anything but path rules,
+//                             or the role keeps Vault's default policy or aliases by name
 //
 // Exits 1 with one line per problem.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import yaml from "js-yaml";
 
@@ -129,10 +142,20 @@ function checkContainer(where, pod, container, problems) {
 
 function checkBroker(where, pod, container, problems) {
   const at = `${where} container ${container.name}`;
+  const ports = container.ports ?? [];
+  const management = ports.find((p) => p.name === "management");
+  if (!management) problems.push(`${at}: no container port named management (probes, metrics)`);
   for (const [probe, path] of Object.entries(PROBES)) {
     const get = container[probe]?.httpGet;
     if (!get) problems.push(`${at}: no ${probe}`);
     else if (get.path !== path) problems.push(`${at}: ${probe} asks ${get.path}, not ${path}`);
+    else if (get.port !== "management" && get.port !== management?.containerPort) {
+      problems.push(`${at}: ${probe} asks port ${get.port}, not the management port`);
+    }
+  }
+  const memory = container.resources ?? {};
+  if (String(memory.requests?.memory) !== String(memory.limits?.memory)) {
+    problems.push(`${at}: memory request ${memory.requests?.memory} differs from the limit ${memory.limits?.memory} (the JVM sizes its heap from the limit)`);
   }
   const mounts = container.volumeMounts ?? [];
   const tmp = mounts.find((m) => m.mountPath === "/tmp");
@@ -164,6 +187,21 @@ function policy(docs) {
         if (!name.endsWith(".properties")) continue;
         for (const key of Object.keys(parseProperties(text))) {
           if (SECRET_KEY.test(key)) problems.push(`${where}: ${name} sets ${key}, which would hold a secret`);
+        }
+      }
+    }
+    if (doc.kind === "ServiceMonitor") {
+      for (const endpoint of doc.spec?.endpoints ?? []) {
+        if (endpoint.port !== "management") problems.push(`${where}: scrapes port ${endpoint.port}, not management`);
+      }
+    }
+    if (doc.kind === "NetworkPolicy") {
+      for (const [i, rule] of (doc.spec?.ingress ?? []).entries()) {
+        if (!rule.from?.length) problems.push(`${where}: ingress rule ${i} lets everyone in`);
+        if (!rule.ports?.length) problems.push(`${where}: ingress rule ${i} opens every port`);
+        const names = (rule.ports ?? []).map((p) => p.port);
+        if (names.includes("http") && names.includes("management")) {
+          problems.push(`${where}: ingress rule ${i} opens the API and the management port to the same peers`);
         }
       }
     }
@@ -338,6 +376,84 @@ function podConfig(docs, root) {
   return { problems, lines };
 }
 
+// ---- vault-access -----------------------------------------------------------------------------
+
+// The rules of one policy file: `path "PATTERN" { capabilities = [...] }` blocks, nothing else.
+function parsePolicy(file, problems) {
+  const text = readFileSync(file, "utf8").replace(/#[^\n]*/g, "");
+  const rule = /path\s+"([^"]+)"\s*\{\s*capabilities\s*=\s*\[([^\]]*)\]\s*\}/g;
+  const rules = [...text.matchAll(rule)].map(([, pattern, caps]) => ({
+    pattern,
+    capabilities: [...caps.matchAll(/"([^"]+)"/g)].map((m) => m[1]),
+  }));
+  if (text.replace(rule, "").trim() !== "") problems.push(`${file}: holds something other than path rules`);
+  return rules;
+}
+
+// Vault's path patterns: a trailing * matches any suffix, + matches one path segment.
+function matches(pattern, path) {
+  const glob = pattern.endsWith("*");
+  const body = glob ? pattern.slice(0, -1) : pattern;
+  const regex = body
+    .split("+")
+    .map((part) => part.replace(/[.*?^${}()|[\]\\]/g, "\\$&"))
+    .join("[^/]+");
+  return new RegExp(`^${regex}${glob ? ".*" : ""}$`).test(path);
+}
+
+function vaultAccess(dir, role, paths) {
+  const problems = [];
+  const roleFile = `${dir}/roles/${role}`;
+  if (!existsSync(roleFile)) return { problems: [`no role ${role} in ${dir}/roles`], lines: [] };
+  const settings = Object.fromEntries(
+    readFileSync(roleFile, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+  if (settings.token_no_default_policy !== "true") problems.push(`role ${role}: keeps Vault's default policy`);
+  if (settings.alias_name_source !== "serviceaccount_uid") problems.push(`role ${role}: alias_name_source is not serviceaccount_uid`);
+  const rules = (settings.token_policies ?? "")
+    .split(",")
+    .filter(Boolean)
+    .flatMap((name) => {
+      const file = `${dir}/policies/${name}.hcl`;
+      if (!existsSync(file)) {
+        problems.push(`role ${role}: policy ${name} was not written`);
+        return [];
+      }
+      return parsePolicy(file, problems);
+    });
+  const lines = paths.map((path) => {
+    const caps = new Set(rules.filter((r) => matches(r.pattern, path)).flatMap((r) => r.capabilities));
+    return `${path} ${caps.size ? [...caps].sort().join(",") : "-"}`;
+  });
+  return { problems, lines };
+}
+
+// ---- walkthrough ------------------------------------------------------------------------------
+
+function walkthrough(readmeFile) {
+  const readme = readFileSync(readmeFile, "utf8");
+  const section = readme.split(/^## Deploying$/m)[1]?.split(/^## /m)[0];
+  if (!section) return { problems: [`${readmeFile}: no "## Deploying" section`], lines: [] };
+  const commands = [];
+  for (const [, block] of section.matchAll(/^ *```shell\n([\s\S]*?)^ *```$/gm)) {
+    let pending = "";
+    for (const raw of block.split("\n")) {
+      const line = raw.trim();
+      if (!pending && (line === "" || line.startsWith("#"))) continue;
+      if (line.endsWith("\\")) {
+        pending += line.slice(0, -1).trim() + " ";
+        continue;
+      }
+      commands.push((pending + line).replace(/\s+#\s.*$/, "").trim());
+      pending = "";
+    }
+  }
+  return { problems: [], lines: commands };
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 const [command, ...files] = process.argv.slice(2);
@@ -352,11 +468,19 @@ if (command === "validate") {
   const laidOut = podConfig(load(files[0]), files[1]);
   problems = laidOut.problems;
   if (problems.length === 0) console.log(laidOut.lines.join("\n"));
+} else if (command === "walkthrough" && files.length === 1) {
+  const found = walkthrough(files[0]);
+  problems = found.problems;
+  if (found.lines.length) console.log(found.lines.join("\n"));
+} else if (command === "vault-access" && files.length >= 3) {
+  const access = vaultAccess(files[0], files[1], files.slice(2));
+  problems = access.problems;
+  console.log(access.lines.join("\n"));
 } else if (command === "drift" && files.length === 2) {
   problems = drift(load(files[0]), load(files[1]));
 } else {
   console.error(
-    "usage: check-manifests.mjs validate FILE... | policy FILE... | values-doc VALUES README | pod-config RENDER ROOT | drift CHART KUSTOMIZE",
+    "usage: check-manifests.mjs validate FILE... | policy FILE... | values-doc VALUES README | pod-config RENDER ROOT | drift CHART KUSTOMIZE | walkthrough README | vault-access DIR ROLE PATH...",
   );
   process.exit(2);
 }

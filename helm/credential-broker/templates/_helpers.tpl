@@ -46,8 +46,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* repository@digest when a digest is given (the tag is then ignored), else repository:tag. */}}
 {{- define "credential-broker.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The startup probe's failureThreshold: its budget is the broker's own startup timeout
+(broker.health.startup-timeout, counted from the broker's start) plus a margin for the process's
+boot before that clock starts, in whole probe periods, rounded up.
+*/}}
+{{- define "credential-broker.startupFailureThreshold" -}}
+{{- $p := .Values.probes.startup }}
+{{- $budget := add $p.warmUpTimeoutSeconds $p.bootMarginSeconds }}
+{{- div (add $budget $p.periodSeconds -1) $p.periodSeconds }}
 {{- end }}
 
 {{/* Where the projected volume (Vault login token, CAs) is mounted, and its files. */}}
@@ -93,6 +109,13 @@ file named by QUARKUS_CONFIG_LOCATIONS. Any quarkus.vault.* key of extraConfig g
 {{- $_ := required "auth.issuer is required: your cluster's service-account issuer, which signs the callers' tokens (kubectl get --raw /.well-known/openid-configuration prints it)" .Values.auth.issuer }}
 {{- if not .Values.environments }}
 {{- fail "environments is required: configure at least one, e.g. --set environments.sandbox.cloud=public" }}
+{{- end }}
+{{- $drain := add .Values.shutdown.delaySeconds .Values.shutdown.timeoutSeconds }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int $drain) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed shutdown.delaySeconds + shutdown.timeoutSeconds (%d): the kubelet would kill the broker while it drains" (int .Values.terminationGracePeriodSeconds) (int $drain)) }}
+{{- end }}
+{{- if eq (int .Values.containerPort) (int .Values.managementPort) }}
+{{- fail "containerPort and managementPort must differ: the API and the management interface (probes, metrics) are separate listeners" }}
 {{- end }}
 {{- range $grant, $g := .Values.grants }}
 {{- range $env := $g.environments }}

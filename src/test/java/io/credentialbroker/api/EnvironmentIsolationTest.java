@@ -9,6 +9,7 @@ import static io.credentialbroker.testing.Fixtures.LAB;
 import static io.credentialbroker.testing.Fixtures.PRIMARY;
 import static io.credentialbroker.testing.Fixtures.ROTATING;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.allOf;
@@ -129,7 +130,7 @@ class EnvironmentIsolationTest extends StandInTest {
                 .body("environments.find { it.name == 'mixed-up' }.last_error", equalTo("tenant_mismatch"))
                 .body("environments.find { it.name == 'mixed-up' }.tenant_id", equalTo(MIXED_UP_TENANT))
                 .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("fresh"));
-        given().get("/q/health/ready").then().statusCode(200)
+        management().get("/q/health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'tokens' }.data.'mixed-up.last_error'", equalTo("tenant_mismatch"))
                 .body("checks.find { it.name == 'tokens' }.data.'mixed-up.state'", equalTo("unavailable"));
         assertThat(ScrapedMetrics.value(ScrapedMetrics.scrape(), "broker_token_failures_total",

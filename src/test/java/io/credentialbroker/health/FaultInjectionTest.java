@@ -8,6 +8,7 @@ import static io.credentialbroker.testing.Fixtures.LAB;
 import static io.credentialbroker.testing.Fixtures.PRIMARY;
 import static io.credentialbroker.testing.Fixtures.ROTATING;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static io.credentialbroker.testing.ScrapedMetrics.scrape;
 import static io.credentialbroker.testing.ScrapedMetrics.value;
 import static io.restassured.RestAssured.given;
@@ -189,12 +190,12 @@ class FaultInjectionTest extends StandInTest {
     private void assertTheRestStands(String failing, String code) {
         given().post("/v1/environments/sandbox/token").then().statusCode(200)
                 .body("access_token", equalTo(sandboxToken));
-        seen.add(given().get("/q/health/ready").then().statusCode(200)
+        seen.add(management().get("/q/health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("fresh"))
                 .body("checks.find { it.name == 'tokens' }.data.'" + failing + ".state'", equalTo("unavailable"))
                 .body("checks.find { it.name == 'tokens' }.data.'" + failing + ".last_error'", equalTo(code))
                 .extract().asString());
-        seen.add(given().get("/q/health/live").then().statusCode(200).extract().asString());
+        seen.add(management().get("/q/health/live").then().statusCode(200).extract().asString());
     }
 
     private void assertNothingSecret(String failing) {

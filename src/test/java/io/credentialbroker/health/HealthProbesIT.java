@@ -1,5 +1,6 @@
 package io.credentialbroker.health;
 
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -20,7 +21,7 @@ import io.quarkus.test.junit.TestProfile;
 
 /**
  * The three probe endpoints the Helm chart and deploy/ wire into the pod answer UP on the packaged
- * application, before any token was asked for.
+ * application's management interface, before any token was asked for.
  */
 @QuarkusIntegrationTest
 @TestProfile(PackagedApplicationProfile.class)
@@ -35,9 +36,16 @@ class HealthProbesIT {
     @ParameterizedTest(name = "/q/health/{0} is UP")
     @ValueSource(strings = {"live", "ready", "started"})
     void probeAnswersUp(String probe) {
-        given().baseUri(broker.toString()).get("/q/health/" + probe).then()
+        management().get("/q/health/" + probe).then()
                 .statusCode(200)
                 .contentType("application/json")
                 .body("status", equalTo("UP"));
+    }
+
+    @ParameterizedTest(name = "{0} is not served on the API port")
+    @ValueSource(strings = {"/q/health/ready", "/q/health/live", "/q/metrics"})
+    void probesAndMetricsStayOffTheApiPort(String path) {
+        // callers reach the API port; only the kubelet and Prometheus reach the management port
+        given().baseUri(broker.toString()).get(path).then().statusCode(404);
     }
 }

@@ -7,6 +7,7 @@ import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
 import static io.credentialbroker.testing.Fixtures.PRIMARY;
 import static io.credentialbroker.testing.Fixtures.ROTATING;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -70,13 +71,13 @@ class ProbesTest extends StandInTest {
         List<String> probeBodies = new ArrayList<>();
 
         // Vault was empty at startup: warm-up failed for every environment, nothing can be served
-        probeBodies.add(given().get("/q/health/ready").then().statusCode(503)
+        probeBodies.add(management().get("/q/health/ready").then().statusCode(503)
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("unavailable"))
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.last_error'",
                         equalTo("environment_not_configured"))
                 .extract().asString());
-        probeBodies.add(given().get("/q/health/live").then().statusCode(200).extract().asString());
-        probeBodies.add(given().get("/q/health/started").then().statusCode(200).extract().asString());
+        probeBodies.add(management().get("/q/health/live").then().statusCode(200).extract().asString());
+        probeBodies.add(management().get("/q/health/started").then().statusCode(200).extract().asString());
 
         // credentials arrive; after the failure backoff the periodic check mints with no caller asking
         Fixtures.seed(vault);
@@ -85,7 +86,7 @@ class ProbesTest extends StandInTest {
         azureAd.stub(tokenRequest(PRIMARY.domain()).willReturn(issued(newToken(PRIMARY, "primary"), 3600)));
         azureAd.stub(tokenRequest(ROTATING.domain()).willReturn(issued(newToken(ROTATING, "rotating"), 3600)));
         clock.advance(Duration.ofMinutes(1));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/health/ready").then()
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> management().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("fresh"))
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.credential_version'", equalTo(1)));
@@ -96,12 +97,12 @@ class ProbesTest extends StandInTest {
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(503, "temporarily_unavailable", 0)));
         clock.advance(Duration.ofMinutes(51));
         given().post("/v1/environments/sandbox/token").then().statusCode(200);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/health/ready").then()
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> management().get("/q/health/ready").then()
                 .statusCode(200)
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("stale-serving")));
-        probeBodies.add(given().get("/q/health/ready").then().extract().asString());
-        probeBodies.add(given().get("/q/health/live").then().statusCode(200).extract().asString());
-        probeBodies.add(given().get("/q/health").then().extract().asString());
+        probeBodies.add(management().get("/q/health/ready").then().extract().asString());
+        probeBodies.add(management().get("/q/health/live").then().statusCode(200).extract().asString());
+        probeBodies.add(management().get("/q/health").then().extract().asString());
 
         for (String body : probeBodies) {
             assertThat(body).doesNotContain(SANDBOX.clientSecret(), PRIMARY.clientSecret(), cached,

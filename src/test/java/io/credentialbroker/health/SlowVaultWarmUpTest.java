@@ -1,6 +1,6 @@
 package io.credentialbroker.health;
 
-import static io.restassured.RestAssured.given;
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -45,11 +45,11 @@ class SlowVaultWarmUpTest {
     @Test
     @DisplayName("case 38: a slow first Vault read holds the startup probe down for a bounded time, then lets the pod start")
     void startsWithinTheStartupTimeout() {
-        given().get("/q/health/started").then().statusCode(503)
+        management().get("/q/health/started").then().statusCode(503)
                 .body("checks.find { it.name == 'warm-up' }.data.sandbox", equalTo("warming-up"));
-        given().get("/q/health/live").then().statusCode(200);
+        management().get("/q/health/live").then().statusCode(200);
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/health/started").then()
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> management().get("/q/health/started").then()
                 .statusCode(200).body("checks.find { it.name == 'warm-up' }.data.timed_out", equalTo(true)));
         vault.reset(); // ends the delay
     }

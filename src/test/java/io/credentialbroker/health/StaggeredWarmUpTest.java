@@ -1,6 +1,6 @@
 package io.credentialbroker.health;
 
-import static io.restassured.RestAssured.given;
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -52,11 +52,11 @@ class StaggeredWarmUpTest {
         azureAd.awaitHeld(2);
         assertThat(azureAd.anotherHeldWithin(Duration.ofMillis(700)))
                 .as("a third environment's token request while two were still in flight").isFalse();
-        given().get("/q/health/started").then().statusCode(503);
+        management().get("/q/health/started").then().statusCode(503);
 
         azureAd.release();
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/health/started").then()
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> management().get("/q/health/started").then()
                 .statusCode(200).body("checks.find { it.name == 'warm-up' }.data.sandbox", equalTo("done"))
                 .body("checks.find { it.name == 'warm-up' }.data.primary", equalTo("done"))
                 .body("checks.find { it.name == 'warm-up' }.data.rotating", equalTo("done"))
@@ -65,6 +65,6 @@ class StaggeredWarmUpTest {
                 Fixtures.ROTATING, Fixtures.LAB}) {
             assertThat(azureAd.tokenRequests(account.domain())).as(account.environment()).isEqualTo(1);
         }
-        given().get("/q/health/ready").then().statusCode(200);
+        management().get("/q/health/ready").then().statusCode(200);
     }
 }

@@ -3,6 +3,7 @@ package io.credentialbroker.health;
 import static io.credentialbroker.testing.AzureAdStandIn.error;
 import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -56,9 +57,9 @@ class UpstreamsDownAtStartTest {
     void isAliveButNotReady() {
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(503, "temporarily_unavailable", 0)));
 
-        given().get("/q/health/live").then().statusCode(200);
-        given().get("/q/health/started").then().statusCode(200);
-        given().get("/q/health/ready").then().statusCode(503)
+        management().get("/q/health/live").then().statusCode(200);
+        management().get("/q/health/started").then().statusCode(200);
+        management().get("/q/health/ready").then().statusCode(503)
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.last_error'", equalTo("vault_unavailable"));
         CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         given().post("/v1/environments/sandbox/token").then().statusCode(503)

@@ -4,6 +4,7 @@ import static io.credentialbroker.testing.AzureAdStandIn.issued;
 import static io.credentialbroker.testing.AzureAdStandIn.newToken;
 import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.credentialbroker.testing.ManagementInterface.management;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
@@ -47,8 +48,8 @@ class WarmUpOffReadinessTest extends StandInTest {
     @Test
     @DisplayName("case 46: warm-up off, nothing asked yet: started and ready, every environment untried; the first request mints")
     void isReadyBeforeAnyRequest() {
-        given().get("/q/health/started").then().statusCode(200);
-        given().get("/q/health/ready").then().statusCode(200)
+        management().get("/q/health/started").then().statusCode(200);
+        management().get("/q/health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("unavailable"))
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.last_error'", equalTo(null));
         assertThat(vault.requests()).as("no credential was read from Vault")
@@ -60,7 +61,7 @@ class WarmUpOffReadinessTest extends StandInTest {
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
         CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         given().post("/v1/environments/sandbox/token").then().statusCode(200).body("access_token", equalTo(token));
-        given().get("/q/health/ready").then().statusCode(200)
+        management().get("/q/health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("fresh"));
     }
 }

@@ -1,5 +1,10 @@
 package io.credentialbroker.testing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.HashMap;
 import java.util.Map;
 
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -11,9 +16,28 @@ import io.quarkus.test.junit.QuarkusTestProfile;
  */
 public class PackagedApplicationProfile implements QuarkusTestProfile {
 
+    /**
+     * The packaged application's management interface (probes, metrics): a port free when the tests
+     * start, since the packaged application does not report the port it got for 0, and 9000 may be
+     * taken by another build on the machine. {@link ManagementInterface} aims there.
+     */
+    private static final int MANAGEMENT_PORT = freePort();
+
+    static {
+        System.setProperty(ManagementInterface.PACKAGED_PORT_PROPERTY, Integer.toString(MANAGEMENT_PORT));
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of(
+        Map<String, String> overrides = new HashMap<>(Map.of(
                 // a warm-up at startup would meet an empty Vault and back off before the test seeds it
                 "broker.token.warm-up", "false",
                 "broker.token.retry-backoff", "20MS",
@@ -26,6 +50,10 @@ public class PackagedApplicationProfile implements QuarkusTestProfile {
                 "broker.grants.test-operator.permissions", "token,credentials",
                 "broker.grants.billing.callers", CallerIssuer.BILLING,
                 "broker.grants.billing.environments", "sandbox",
-                "broker.grants.billing.permissions", "token");
+                "broker.grants.billing.permissions", "token"));
+        overrides.put("quarkus.management.port", Integer.toString(MANAGEMENT_PORT));
+        // the production shutdown delay (readiness drain) would only slow every test's stop
+        overrides.put("quarkus.shutdown.delay", "0S");
+        return overrides;
     }
 }

@@ -1,6 +1,6 @@
 package io.credentialbroker.testing;
 
-import static io.restassured.RestAssured.given;
+import static io.credentialbroker.testing.ManagementInterface.management;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,7 +12,7 @@ public final class ScrapedMetrics {
     }
 
     public static String scrape() {
-        return given().accept("text/plain").get("/q/metrics").then().statusCode(200).extract().asString();
+        return management().accept("text/plain").get("/q/metrics").then().statusCode(200).extract().asString();
     }
 
     /**
