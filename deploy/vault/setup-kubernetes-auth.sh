@@ -72,7 +72,7 @@ path "$mount/metadata/$path" {
   capabilities = ["read"]
 }
 
-# For features being built (design.md): the environment's app+user refresh token lives at
+# For the app+user token feature being built: the environment's app+user refresh token lives at
 # $path/app-user. create as well, because the secret does not exist until an admin agent's first
 # consent installs it; update for each write-back of the rotated refresh token.
 path "$mount/data/$path/app-user" {
