@@ -34,6 +34,8 @@ import java.util.Objects;
  *            a stable reason code when the outcome is not a success
  * @param requestId
  *            the HTTP request this happened in, when there was one
+ * @param rotationId
+ *            the rotation this event is part of, when it is one
  * @param azureAdErrorCodes
  *            the AADSTS numbers Azure AD answered with, when an Azure AD refusal is the reason
  * @param expectedTenant
@@ -45,7 +47,7 @@ import java.util.Objects;
  */
 public record AuditEvent(Instant time, String caller, String environment, AuditAction action, AuditOutcome outcome,
         Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
-        String errorCode, String requestId, List<Integer> azureAdErrorCodes, String expectedTenant,
+        String errorCode, String requestId, String rotationId, List<Integer> azureAdErrorCodes, String expectedTenant,
         String foundTenant, Long droppedEvents) {
 
     /** The caller named in events of the broker's own doing. */
@@ -61,7 +63,7 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
 
     private static AuditEvent of(Instant time, String caller, String environment, AuditAction action,
             AuditOutcome outcome) {
-        return new AuditEvent(time, caller, environment, action, outcome, null, null, null, null, null, null,
+        return new AuditEvent(time, caller, environment, action, outcome, null, null, null, null, null, null, null,
                 List.of(), null, null, null);
     }
 
@@ -71,7 +73,7 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
     public static AuditEvent tokenIssued(Instant time, String caller, String environment, int credentialVersion,
             String tokenFingerprint, String requestId) {
         return new AuditEvent(time, caller, environment, AuditAction.TOKEN_ISSUE, AuditOutcome.GRANTED,
-                credentialVersion, null, null, tokenFingerprint, null, requestId, List.of(), null, null, null);
+                credentialVersion, null, null, tokenFingerprint, null, requestId, null, List.of(), null, null, null);
     }
 
     /** A token request that was admitted but could not be answered with a token. */
@@ -98,7 +100,7 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
             String foundTenant) {
         Objects.requireNonNull(expectedTenant, "expectedTenant");
         return new AuditEvent(time, BROKER, environment, AuditAction.TOKEN_MINT, AuditOutcome.REFUSED, null, null,
-                null, null, "tenant_mismatch", null, List.of(), expectedTenant, foundTenant, null);
+                null, null, "tenant_mismatch", null, null, List.of(), expectedTenant, foundTenant, null);
     }
 
     // ---- access ---------------------------------------------------------------------------------
@@ -115,7 +117,7 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
     /** A caller read the credential (or its history), whose current version is {@code version}. */
     public static AuditEvent credentialsRead(Instant time, String caller, String environment, int version) {
         return new AuditEvent(time, caller, environment, AuditAction.CREDENTIALS_READ, AuditOutcome.SUCCEEDED,
-                version, null, null, null, null, null, List.of(), null, null, null);
+                version, null, null, null, null, null, null, List.of(), null, null, null);
     }
 
     /** A caller's read of the credential failed. */
@@ -127,7 +129,7 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
     /** The broker switched from {@code fromVersion} to {@code toVersion}, stored by another replica. */
     public static AuditEvent credentialsReloaded(Instant time, String environment, int fromVersion, int toVersion) {
         return new AuditEvent(time, BROKER, environment, AuditAction.CREDENTIALS_RELOAD, AuditOutcome.SUCCEEDED,
-                toVersion, fromVersion, toVersion, null, null, null, List.of(), null, null, null);
+                toVersion, fromVersion, toVersion, null, null, null, null, List.of(), null, null, null);
     }
 
     // ---- rotations (action: credentials.rotate or credentials.restore) ---------------------------
@@ -179,7 +181,7 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
             AuditOutcome outcome, int fromVersion, Integer toVersion, String errorCode,
             List<Integer> azureAdErrorCodes) {
         return new AuditEvent(time, caller, environment, action, outcome, null, fromVersion, toVersion, null,
-                errorCode, null, azureAdErrorCodes, null, null, null);
+                errorCode, null, null, azureAdErrorCodes, null, null, null);
     }
 
     // ---- the trail itself -----------------------------------------------------------------------
@@ -187,17 +189,26 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
     /** {@code dropped} events could not be written: the audit queue was full. */
     static AuditEvent overflow(Instant time, long dropped) {
         return new AuditEvent(time, BROKER, null, AuditAction.AUDIT_OVERFLOW, AuditOutcome.FAILED, null, null, null,
-                null, "audit_queue_full", null, List.of(), null, null, dropped);
+                null, "audit_queue_full", null, null, List.of(), null, null, dropped);
+    }
+
+    /** This event, about the rotation {@code id}: every event of one rotation carries its id. */
+    public AuditEvent withRotation(String id) {
+        return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
+                tokenFingerprint, errorCode, requestId, id, azureAdErrorCodes, expectedTenant, foundTenant,
+                droppedEvents);
     }
 
     /** This event, in the request {@code id}. */
     public AuditEvent withRequestId(String id) {
         return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
-                tokenFingerprint, errorCode, id, azureAdErrorCodes, expectedTenant, foundTenant, droppedEvents);
+                tokenFingerprint, errorCode, id, rotationId, azureAdErrorCodes, expectedTenant, foundTenant,
+                droppedEvents);
     }
 
     private AuditEvent withError(String code) {
         return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
-                tokenFingerprint, code, requestId, azureAdErrorCodes, expectedTenant, foundTenant, droppedEvents);
+                tokenFingerprint, code, requestId, rotationId, azureAdErrorCodes, expectedTenant, foundTenant,
+                droppedEvents);
     }
 }

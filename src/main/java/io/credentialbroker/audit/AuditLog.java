@@ -87,6 +87,7 @@ public class AuditLog {
             optional(json, "token_fingerprint", event.tokenFingerprint());
             optional(json, "error_code", event.errorCode());
             optional(json, "request_id", event.requestId());
+            optional(json, "rotation_id", event.rotationId());
             if (!event.azureAdErrorCodes().isEmpty()) {
                 json.writeArrayFieldStart("azure_ad_error_codes");
                 for (int code : event.azureAdErrorCodes()) {

@@ -46,6 +46,7 @@ public class CredentialStoreException extends RuntimeException {
     private final Reason reason;
     private final String environment;
     private boolean retryable;
+    private boolean outcomeUnknown;
 
     public CredentialStoreException(Reason reason, String environment, String message, Throwable cause) {
         super(message, cause);
@@ -65,6 +66,21 @@ public class CredentialStoreException extends RuntimeException {
         CredentialStoreException e = new CredentialStoreException(Reason.UNAVAILABLE, environment, message);
         e.retryable = true;
         return e;
+    }
+
+    /**
+     * A write whose answer was lost (a timeout, a connection closed after the request went out, an
+     * answer not understood): it may or may not have been stored. Only reading the store tells.
+     */
+    public static CredentialStoreException outcomeUnknown(String environment, String message) {
+        CredentialStoreException e = new CredentialStoreException(Reason.UNAVAILABLE, environment, message);
+        e.outcomeUnknown = true;
+        return e;
+    }
+
+    /** Whether the write this failure is about may have been stored all the same. */
+    public boolean isOutcomeUnknown() {
+        return outcomeUnknown;
     }
 
     public boolean isRetryable() {

@@ -15,8 +15,10 @@ import io.credentialbroker.rotation.RotationStatus.State;
 /**
  * One rotation of an environment's credential and its state machine: it starts {@code proving} and
  * reaches exactly one end, {@code completed}, {@code failed} or {@code cancelled}. Once storing has
- * begun it can no longer be cancelled. Transitions are synchronized on the rotation and say whether
- * they took place, so the service audits each end once.
+ * begun it can no longer be cancelled. A write whose answer was lost leaves it {@code unknown}
+ * until a read of the store says whether the write landed: it then ends {@code completed} or
+ * {@code failed}, never guessed. Transitions are synchronized on the rotation and say whether they
+ * took place, so the service audits each end once.
  */
 final class Rotation {
 
@@ -24,8 +26,11 @@ final class Rotation {
     static final String PROOF_TIMEOUT = "proof_timeout";
     static final String VERSION_CONFLICT = "version_conflict";
     static final String TENANT_MISMATCH = "tenant_mismatch";
+    static final String OUTCOME_UNKNOWN = "outcome_unknown";
 
     final String id;
+    /** The request that started it, if one is known: its audit events name it. */
+    final String requestId;
     final Environment environment;
     final String caller;
     final Action action;
@@ -51,9 +56,10 @@ final class Rotation {
     private ScheduledFuture<?> next;
     private CredentialStoreException storeFailure;
 
-    Rotation(String id, Environment environment, String caller, Action action, int fromVersion, Integer restoreVersion,
-            PartnerCredential candidate, Instant startedAt, Instant deadline) {
+    Rotation(String id, String requestId, Environment environment, String caller, Action action, int fromVersion,
+            Integer restoreVersion, PartnerCredential candidate, Instant startedAt, Instant deadline) {
         this.id = id;
+        this.requestId = requestId;
         this.environment = environment;
         this.caller = caller;
         this.action = action;
@@ -73,9 +79,13 @@ final class Rotation {
         return state == State.PROVING;
     }
 
+    synchronized boolean isUnknown() {
+        return state == State.UNKNOWN;
+    }
+
     /** Whether a new rotation of the same environment must wait for this one. */
     synchronized boolean blocksOthers(Instant now) {
-        return state == State.PROVING && (storing || now.isBefore(deadline));
+        return state == State.PROVING && (storing || now.isBefore(deadline)) || state == State.UNKNOWN;
     }
 
     synchronized boolean finishedBefore(Instant cutoff) {
@@ -83,7 +93,7 @@ final class Rotation {
     }
 
     synchronized void next(ScheduledFuture<?> scheduled) {
-        if (state == State.PROVING) {
+        if (state == State.PROVING || state == State.UNKNOWN) {
             next = scheduled;
         } else {
             scheduled.cancel(false);
@@ -116,6 +126,18 @@ final class Rotation {
         return true;
     }
 
+    /** The write went out and its answer was lost; false unless it was being stored. */
+    synchronized boolean markUnknown() {
+        if (state != State.PROVING || !storing) {
+            return false;
+        }
+        state = State.UNKNOWN;
+        storing = false;
+        errorCode = OUTCOME_UNKNOWN;
+        azureAdErrorCodes = List.of();
+        return true;
+    }
+
     synchronized boolean cancel(Instant now) {
         if (state != State.PROVING || storing) {
             return false;
@@ -125,7 +147,7 @@ final class Rotation {
     }
 
     synchronized boolean complete(int stored, Instant now) {
-        if (state != State.PROVING) {
+        if (state != State.PROVING && state != State.UNKNOWN) {
             return false;
         }
         version = stored;
@@ -136,7 +158,7 @@ final class Rotation {
     }
 
     synchronized boolean fail(String code, List<Integer> codes, CredentialStoreException cause, Instant now) {
-        if (state != State.PROVING) {
+        if (state != State.PROVING && state != State.UNKNOWN) {
             return false;
         }
         errorCode = code;

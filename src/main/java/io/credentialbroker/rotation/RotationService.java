@@ -17,6 +17,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
@@ -129,7 +130,7 @@ public class RotationService {
             throw e;
         }
         audit.record(AuditEvent.rotationProving(clock.instant(), caller, environment.name(), action.auditAction(),
-                run.fromVersion));
+                run.fromVersion).withRotation(run.id));
         LOG.infof("Rotation %s of environment '%s' (%s) started from version %d: proving the credential against"
                 + " Azure AD until %s", run.id, environment.name(), action.label(), run.fromVersion, run.deadline);
         schedule(run, Duration.ZERO);
@@ -171,10 +172,11 @@ public class RotationService {
                     run.environment.name(), "rotation_finished", null,
                     "Rotation " + run.id + " " + what + "; it can no longer be cancelled.");
             audit.record(AuditEvent.rotationCancelRejected(clock.instant(), caller, run.environment.name(),
-                    run.fromVersion, refused.code()));
+                    run.fromVersion, refused.code()).withRotation(run.id));
             throw refused;
         }
-        audit.record(AuditEvent.rotationCancelled(clock.instant(), caller, run.environment.name(), run.fromVersion));
+        audit.record(AuditEvent.rotationCancelled(clock.instant(), caller, run.environment.name(), run.fromVersion)
+                .withRotation(run.id));
         observer.rotationFinished(run.environment.name(), "cancelled");
         LOG.infof("Rotation %s of environment '%s' cancelled while proving; version %d stays current", run.id,
                 run.environment.name(), run.fromVersion);
@@ -217,9 +219,9 @@ public class RotationService {
                     + " version " + current + " already holds; nothing would change.");
         }
         Instant now = clock.instant();
-        return new Rotation(UUID.randomUUID().toString(), environment, caller, action, current, restoreVersion,
-                candidate,
-                now, now.plus(policy.proofTimeout()));
+        String requestId = MDC.get(AuditLog.REQUEST_ID) instanceof String id ? id : null;
+        return new Rotation(UUID.randomUUID().toString(), requestId, environment, caller, action, current,
+                restoreVersion, candidate, now, now.plus(policy.proofTimeout()));
     }
 
     /** The current version, if it holds a credential; a rotation is how an unusable one gets fixed. */
@@ -341,19 +343,92 @@ public class RotationService {
             fail(run, Rotation.VERSION_CONFLICT, List.of(), null);
             return;
         } catch (CredentialStoreException e) {
+            if (e.isOutcomeUnknown() && run.markUnknown()) {
+                LOG.warnf("Rotation %s of environment '%s': Vault's answer to the write over version %d was lost;"
+                        + " reading Vault to learn whether it was stored", run.id, run.environment.name(),
+                        run.fromVersion);
+                scheduleResolution(run, Duration.ZERO);
+                return;
+            }
             fail(run, e.reason().code(), List.of(), e);
             return;
         }
+        completeStored(run, stored, true);
+    }
+
+    /**
+     * Learns from Vault whether a write whose answer was lost landed: it did if the version after the
+     * one it was written over holds the rotation's credential (check-and-set lets no other write take
+     * that version once ours is there), and did not otherwise. A read that fails is tried again after a
+     * pause, as long as the proof could have lasted once more; the rotation stays {@code unknown}
+     * meanwhile, and after that, rather than be guessed.
+     */
+    private void resolve(Rotation run) {
+        if (!run.isUnknown()) {
+            return;
+        }
+        int ours = run.fromVersion + 1;
         try {
-            active.activate(run.environment.name(), stored);
+            int current = store.metadata(run.environment).currentVersion();
+            if (current >= ours) {
+                PartnerCredential at = store.read(run.environment, ours);
+                if (at.sameKeyAs(run.candidate)) {
+                    LOG.infof("Rotation %s of environment '%s': read back, the write landed as version %d", run.id,
+                            run.environment.name(), at.version());
+                    // a later version stored since is the watch's to switch to, not ours to go back from
+                    completeStored(run, at, current == ours);
+                    return;
+                }
+            }
+            LOG.infof("Rotation %s of environment '%s': read back, the write did not land; nothing was stored",
+                    run.id, run.environment.name());
+            fail(run, CredentialStoreException.Reason.UNAVAILABLE.code(), List.of(),
+                    new CredentialStoreException(CredentialStoreException.Reason.UNAVAILABLE, run.environment.name(),
+                            "Vault's answer to the write was lost, and reading Vault back showed it did not land:"
+                                    + " nothing was stored"));
+        } catch (CredentialStoreException e) {
+            if (clock.instant().isBefore(run.deadline.plus(policy.proofTimeout()))) {
+                scheduleResolution(run, policy.pauseBeforeNextAttempt(Optional.empty()));
+            } else {
+                LOG.errorf("Rotation %s of environment '%s': Vault cannot be read to learn whether version %d was"
+                        + " stored; the rotation stays unknown. Check GET .../credentials", run.id,
+                        run.environment.name(), ours);
+            }
+        }
+    }
+
+    private void scheduleResolution(Rotation run, Duration pause) {
+        try {
+            run.next(executor.schedule(() -> {
+                try {
+                    resolve(run);
+                } catch (RuntimeException e) {
+                    LOG.errorf("Rotation %s of environment '%s': reading back the write failed unexpectedly: %s",
+                            run.id, run.environment.name(), e.getClass().getName());
+                }
+            }, pause.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (RejectedExecutionException e) {
+            // shutting down: the rotation stays unknown; the credential endpoint shows what Vault holds
+        }
+    }
+
+    /**
+     * The credential is in the store as {@code stored}: switch this replica to it if it is the current
+     * version, and end the rotation.
+     */
+    private void completeStored(Rotation run, PartnerCredential stored, boolean current) {
+        try {
+            if (current) {
+                active.activate(run.environment.name(), stored);
+            }
         } catch (RuntimeException e) {
             // Stored all the same; the watch switches this replica within its interval.
             LOG.errorf("Rotation %s of environment '%s': stored version %d but could not switch the token cache"
                     + " to it: %s", run.id, run.environment.name(), stored.version(), e.getClass().getName());
         }
         if (run.complete(stored.version(), clock.instant())) {
-            record(AuditEvent.rotationSucceeded(clock.instant(), run.caller, run.environment.name(),
-                    run.action.auditAction(), run.fromVersion, stored.version()));
+            record(ended(run, AuditEvent.rotationSucceeded(clock.instant(), run.caller, run.environment.name(),
+                    run.action.auditAction(), run.fromVersion, stored.version())));
             LOG.infof("Rotation %s of environment '%s' completed: version %d is current; the next token is minted"
                     + " with it", run.id, run.environment.name(), stored.version());
             run.settled.complete(null);
@@ -362,8 +437,8 @@ public class RotationService {
 
     private void fail(Rotation run, String code, List<Integer> azureAdErrorCodes, CredentialStoreException cause) {
         if (run.fail(code, azureAdErrorCodes, cause, clock.instant())) {
-            record(AuditEvent.rotationFailed(clock.instant(), run.caller, run.environment.name(),
-                    run.action.auditAction(), run.fromVersion, code, azureAdErrorCodes));
+            record(ended(run, AuditEvent.rotationFailed(clock.instant(), run.caller, run.environment.name(),
+                    run.action.auditAction(), run.fromVersion, code, azureAdErrorCodes)));
             LOG.warnf("Rotation %s of environment '%s' failed (%s, error_codes %s) after %d attempts; nothing was"
                     + " stored, version %d stays current", run.id, run.environment.name(), code, azureAdErrorCodes,
                     run.status().attempts(), run.fromVersion);
@@ -372,6 +447,15 @@ public class RotationService {
     }
 
     // ---- bookkeeping ---------------------------------------------------------------------------
+
+    /**
+     * The end of a rotation, named by its id and by the request that started it: it is often recorded
+     * on a rotation thread, long after that request was answered, where no request is in the logging
+     * context.
+     */
+    private static AuditEvent ended(Rotation run, AuditEvent event) {
+        return event.withRotation(run.id).withRequestId(run.requestId);
+    }
 
     /** A rotation that ended (succeeded, failed or rejected): audited, and counted by its outcome. */
     private void record(AuditEvent ended) {

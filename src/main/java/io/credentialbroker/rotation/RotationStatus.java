@@ -54,7 +54,12 @@ public record RotationStatus(String id, String environment, Action action, State
         /** Not proved in time, refused by Azure AD, or not stored; nothing changed. */
         FAILED("failed"),
         /** Cancelled while proving; nothing changed. */
-        CANCELLED("cancelled");
+        CANCELLED("cancelled"),
+        /**
+         * Proved, but Vault's answer to the write was lost: the broker is reading Vault to learn whether it
+         * was stored, and then says {@code completed} or {@code failed}.
+         */
+        UNKNOWN("unknown");
 
         private final String label;
 

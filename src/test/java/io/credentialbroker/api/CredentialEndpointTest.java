@@ -8,6 +8,7 @@ import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
 import static io.credentialbroker.testing.Fixtures.LAB;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.endsWith;
@@ -313,6 +314,69 @@ class CredentialEndpointTest extends StandInTest {
 
         given().delete(CREDENTIALS + "/rotations/" + id).then().statusCode(409).contentType(Problem.MEDIA_TYPE)
                 .body("code", equalTo("rotation_finished"));
+    }
+
+    @Test
+    @DisplayName("case 44: a write that landed but was answered after the timeout is read back and reported completed, never 'nothing stored'")
+    void readsBackAWriteWhoseAnswerWasLateAndReportsItStored() {
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
+        vault.answerNextWriteLate(Duration.ofSeconds(6)); // stored at once, answered after the 2 s timeout
+
+        ExtractableResponse<Response> answer = rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}")
+                .extract();
+
+        assertThat(answer.statusCode()).as(answer.asString()).isIn(200, 202);
+        String id = answer.path("id");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> given().get(CREDENTIALS + "/rotations/" + id)
+                .then().statusCode(200).body("state", equalTo("completed")).body("version", equalTo(2)));
+        assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).hasValue(2);
+        assertThat(credentialEvents()).filteredOn(event -> event.path("action").asText().equals("credentials.rotate"))
+                .extracting(event -> event.path("outcome").asText()).containsExactly("proving", "succeeded");
+    }
+
+    @Test
+    @DisplayName("case 44: a write lost on the way is reported failed only after Vault was read back and showed nothing stored")
+    void readsBackALostWriteBeforeReportingItFailed() {
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
+        vault.loseNextWrite();
+
+        rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(503)
+                .body("code", equalTo("vault_unavailable"));
+
+        assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).hasValue(1);
+        List<VaultStandIn.Request> requests = vault.requests();
+        int write = -1;
+        for (int i = 0; i < requests.size(); i++) {
+            if (requests.get(i).method().equals("POST") && requests.get(i).path().equals(Fixtures.dataPath(LAB))) {
+                write = i;
+            }
+        }
+        assertThat(write).as("the write went out").isNotNegative();
+        assertThat(requests.subList(write + 1, requests.size())).as("Vault was read back after the lost write")
+                .anySatisfy(request -> assertThat(request.path()).contains("/metadata/" + LAB.vaultPath()));
+    }
+
+    @Test
+    @DisplayName("every audit event of a rotation names it (rotation_id), and the one written on a rotation thread names the request that started it")
+    void joinsARotationsAuditEvents() {
+        azureAd.stub(tokenRequest(LAB.domain()).willReturn(held(issued(newToken(LAB, "p"), 3600))));
+        String requestId = "rotation-audit-" + UUID.randomUUID();
+
+        String id = given().contentType("application/json").header("If-Match", "\"1\"")
+                .header("X-Request-Id", requestId)
+                .body("{\"client_secret\": \"" + newSecret + "\"}").put(CREDENTIALS).then().statusCode(202)
+                .extract().path("id");
+        azureAd.release();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> vault.currentVersion(MOUNT, LAB.vaultPath()).orElseThrow() == 2);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(credentialEvents())
+                .filteredOn(event -> event.path("action").asText().equals("credentials.rotate"))
+                .extracting(event -> event.path("outcome").asText(), event -> event.path("rotation_id").asText(),
+                        event -> event.path("request_id").asText())
+                .containsExactly(tuple("proving", id, requestId), tuple("succeeded", id, requestId)));
     }
 
     @Test

@@ -110,6 +110,9 @@ public final class VaultStandIn implements AutoCloseable {
     private Duration kubernetesTokenTtl;
     private int delayedRequests;
     private Duration delay = Duration.ZERO;
+    /** How the next KV data write is answered: stored and answered late, or lost unstored. */
+    private Duration nextWriteAnsweredAfter;
+    private boolean nextWriteLost;
     private CountDownLatch release = new CountDownLatch(1);
 
     private VaultStandIn(Clock clock) throws IOException {
@@ -196,6 +199,8 @@ public final class VaultStandIn implements AutoCloseable {
         kubernetesTokenTtl = Duration.ofHours(1);
         delayedRequests = 0;
         delay = Duration.ZERO;
+        nextWriteAnsweredAfter = null;
+        nextWriteLost = false;
         release = new CountDownLatch(1);
     }
 
@@ -425,6 +430,26 @@ public final class VaultStandIn implements AutoCloseable {
      * The next {@code times} requests wait {@code delay} before being handled; {@link #reset()} and
      * {@link #close()} cut the wait short.
      */
+    /**
+     * The next write of a KV v2 secret is stored at once, but answered only after {@code delay}: a
+     * client with a shorter timeout cannot know it landed.
+     */
+    public void answerNextWriteLate(Duration delay) {
+        synchronized (lock) {
+            nextWriteAnsweredAfter = Objects.requireNonNull(delay, "delay");
+        }
+    }
+
+    /**
+     * The next write of a KV v2 secret is read and its connection closed: nothing is stored or
+     * answered.
+     */
+    public void loseNextWrite() {
+        synchronized (lock) {
+            nextWriteLost = true;
+        }
+    }
+
     public void delayNext(int times, Duration delay) {
         synchronized (lock) {
             this.delayedRequests = requirePositive(times);
@@ -496,12 +521,27 @@ public final class VaultStandIn implements AutoCloseable {
             if (fault != null && fault.kind == FaultKind.DROP) {
                 return;
             }
+            boolean kvWrite = isWrite(method) && path.startsWith("/v1/") && path.contains("/data/");
+            Duration answerAfter = null;
+            synchronized (lock) {
+                if (kvWrite && nextWriteLost) {
+                    nextWriteLost = false;
+                    return;
+                }
+                if (kvWrite && nextWriteAnsweredAfter != null) {
+                    answerAfter = nextWriteAnsweredAfter;
+                    nextWriteAnsweredAfter = null;
+                }
+            }
             Answer answer = fault != null && fault.kind == FaultKind.ANSWER
                     ? fault.answer
                     : route(method, path, uri.getRawQuery(), exchange.getRequestHeaders().getFirst(TOKEN_HEADER),
                             body);
             if (fault != null && fault.kind == FaultKind.MALFORMED) {
                 answer = answer.cutInHalf();
+            }
+            if (answerAfter != null && released.await(answerAfter.toMillis(), TimeUnit.MILLISECONDS)) {
+                return; // released by reset or close: the test has moved on
             }
             send(exchange, method, answer);
         } catch (InterruptedException e) {

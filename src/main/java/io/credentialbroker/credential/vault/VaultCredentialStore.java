@@ -82,7 +82,7 @@ public class VaultCredentialStore implements CredentialStore {
         VaultRead read = new VaultRead(environment, mount);
         return observed("read", () -> retried(budget -> read.credentialFrom(await(environment, "read",
                 read.location(), () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath()), read::failed,
-                budget))));
+                budget, false))));
     }
 
     @Override
@@ -90,7 +90,7 @@ public class VaultCredentialStore implements CredentialStore {
         VaultRead read = VaultRead.ofVersion(environment, mount, version);
         return observed("read", () -> retried(budget -> read.credentialFrom(await(environment, "read",
                 read.location(), () -> vault.secrets().kv2(mount).readSecret(environment.vaultPath(), version),
-                read::failed, budget))));
+                read::failed, budget, false))));
     }
 
     @Override
@@ -98,7 +98,7 @@ public class VaultCredentialStore implements CredentialStore {
         VaultRead read = VaultRead.ofMetadata(environment, mount);
         return observed("metadata", () -> retried(budget -> read.metadataFrom(await(environment, "read",
                 read.location(), () -> vault.secrets().kv2(mount).readSecretMetadata(environment.vaultPath()),
-                read::failed, budget))));
+                read::failed, budget, false))));
     }
 
     @Override
@@ -106,7 +106,7 @@ public class VaultCredentialStore implements CredentialStore {
         Objects.requireNonNull(candidate, "candidate");
         VaultWrite write = new VaultWrite(environment, mount, expectedVersion);
         return observed("write", () -> write.storedFrom(await(environment, "write", write.location(),
-                () -> vault.execute(write.request(candidate)), write::failed, timeout), candidate));
+                () -> vault.execute(write.request(candidate)), write::failed, timeout, true), candidate));
     }
 
     /**
@@ -160,7 +160,7 @@ public class VaultCredentialStore implements CredentialStore {
      * HTTP request, this bounds the whole call, login and the client's own retries included.
      */
     private <T> T await(Environment environment, String verb, String location, Supplier<CompletionStage<T>> call,
-            Function<Throwable, ? extends RuntimeException> failed, Duration budget) {
+            Function<Throwable, ? extends RuntimeException> failed, Duration budget, boolean write) {
         logins.check(environment.name());
         CompletableFuture<T> pending;
         try {
@@ -178,9 +178,12 @@ public class VaultCredentialStore implements CredentialStore {
             // The call may have been a login Vault never answered (the client logs in inside it), and a
             // Vault that does not answer is not helped by more calls: pace them as after a failed login.
             logins.failed(UNAVAILABLE);
-            throw new CredentialStoreException(UNAVAILABLE, environment.name(),
-                    "Vault did not answer the " + verb + " of " + location + " for environment '" + environment.name()
-                            + "' within " + timeout);
+            String message = "Vault did not answer the " + verb + " of " + location + " for environment '"
+                    + environment.name() + "' within " + timeout;
+            // a write that went out may have landed all the same
+            throw write
+                    ? CredentialStoreException.outcomeUnknown(environment.name(), message + "; it may have happened")
+                    : new CredentialStoreException(UNAVAILABLE, environment.name(), message);
         } catch (ExecutionException e) {
             throw failure(unwrapped(e.getCause()), failed);
         } catch (InterruptedException e) {

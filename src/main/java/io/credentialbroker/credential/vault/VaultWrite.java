@@ -96,22 +96,25 @@ final class VaultWrite {
     }
 
     /**
-     * What a failed write means: a lost check-and-set race, or a {@link CredentialStoreException} that
-     * says why nothing could be written.
+     * What a failed write means: a lost check-and-set race, a {@link CredentialStoreException} that
+     * says why nothing could be written, or one whose outcome is unknown (the request may have reached
+     * Vault, but its answer was lost or not understood).
      *
      * @param cause
      *            the failure, out of its future's wrappers
      */
     RuntimeException failed(Throwable cause) {
         if (!(cause instanceof VaultClientException vault)) {
-            return exception(UNAVAILABLE, "could not reach Vault to write " + location + " for environment '"
-                    + environment.name() + "' (" + cause.getClass().getSimpleName() + ")");
+            return CredentialStoreException.outcomeUnknown(environment.name(), "no answer from Vault to the write of "
+                    + location + " for environment '" + environment.name() + "' (" + cause.getClass().getSimpleName()
+                    + "); the write may have happened");
         }
         Integer status = vault.getStatus();
         String detail = VaultRead.detail(status, vault.getErrors());
         if (status == null) {
-            return exception(UNAVAILABLE, "could not reach Vault to write " + location + " for environment '"
-                    + environment.name() + "' (" + detail + ")");
+            return CredentialStoreException.outcomeUnknown(environment.name(), "no answer from Vault to the write of "
+                    + location + " for environment '" + environment.name() + "' (" + detail
+                    + "); the write may have happened");
         }
         if (status == 400 && mentions(vault.getErrors(), CAS_MISMATCH)) {
             return new CredentialVersionConflictException(environment.name(), expectedVersion);
@@ -121,8 +124,10 @@ final class VaultWrite {
                     + environment.name() + "' (" + detail + ")");
         }
         if (status >= 200 && status < 300) {
-            return exception(UNAVAILABLE, "Vault's answer to the write of " + location + " for environment '"
-                    + environment.name() + "' was not understood (" + detail + "); the write may have happened");
+            return CredentialStoreException.outcomeUnknown(environment.name(),
+                    "Vault's answer to the write of " + location + " for environment '"
+                            + environment.name() + "' was not understood (" + detail
+                            + "); the write may have happened");
         }
         if (status == 412 || status == 429 || status >= 500 && status != 501) {
             return exception(UNAVAILABLE, "Vault could not write " + location + " for environment '"
