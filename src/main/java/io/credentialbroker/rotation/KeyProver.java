@@ -1,6 +1,8 @@
 package io.credentialbroker.rotation;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,8 +18,9 @@ import io.credentialbroker.token.TokenMinter;
 
 /**
  * Proves a candidate credential with one real token request and says what the rotation should do
- * next. The token of a proof is dropped: it is never cached nor handed out. The minter holds it to
- * the environment's tenant pin like every other token, so another tenant's key never proves.
+ * next. The minter holds the proof's token to the environment's tenant pin like every other token,
+ * so another tenant's key never proves; the token is handed to the cache only once the credential
+ * is stored.
  */
 final class KeyProver {
 
@@ -27,8 +30,16 @@ final class KeyProver {
     sealed interface Verdict {
     }
 
-    /** Azure AD accepted the credential: store it. */
-    record Proved() implements Verdict {
+    /**
+     * Azure AD accepted the credential: store it. The token that proved it may be served once the
+     * credential is stored (never before, and never if the store refuses it).
+     */
+    record Proved(MintResult.Issued token, Instant sentAt) implements Verdict {
+
+        @Override
+        public String toString() {
+            return "Proved[sentAt=" + sentAt + "]";
+        }
     }
 
     /**
@@ -43,15 +54,18 @@ final class KeyProver {
     }
 
     private final TokenMinter minter;
+    private final Clock clock;
 
-    KeyProver(TokenMinter minter) {
+    KeyProver(TokenMinter minter, Clock clock) {
         this.minter = Objects.requireNonNull(minter, "minter");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     Verdict attempt(String rotationId, int attempt, Environment environment, PartnerCredential candidate) {
+        Instant sentAt = clock.instant();
         MintResult result = minter.mint(environment, candidate);
-        if (result instanceof MintResult.Issued) {
-            return new Proved();
+        if (result instanceof MintResult.Issued issued) {
+            return new Proved(issued, sentAt);
         }
         MintResult.Failed failed = (MintResult.Failed) result;
         String code = TokenFailure.Reason.forAzureAd(failed.kind()).code();

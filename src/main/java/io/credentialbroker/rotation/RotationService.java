@@ -23,7 +23,6 @@ import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.BrokerExecutors;
-import io.credentialbroker.credential.ActiveCredentials;
 import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.CredentialStoreException;
@@ -35,6 +34,7 @@ import io.credentialbroker.rotation.CredentialChange.NewKey;
 import io.credentialbroker.rotation.CredentialChange.Restore;
 import io.credentialbroker.rotation.RotationStatus.Action;
 import io.credentialbroker.rotation.RotationStatus.State;
+import io.credentialbroker.token.ProvedCredentials;
 import io.credentialbroker.token.TokenMinter;
 import io.quarkus.runtime.Startup;
 
@@ -61,7 +61,7 @@ public class RotationService {
 
     private final CredentialStore store;
     private final KeyProver prover;
-    private final ActiveCredentials active;
+    private final ProvedCredentials active;
     private final AuditLog audit;
     private final Clock clock;
     private final RotationPolicy policy;
@@ -71,17 +71,17 @@ public class RotationService {
     private final RotationRegistry registry;
 
     @Inject
-    RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
+    RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, AuditLog audit, Clock clock,
             BrokerConfig config, CredentialObserver observer, BrokerExecutors executors) {
         this(store, minter, active, audit, clock, RotationPolicy.from(config.rotation()), executors.rotations(),
                 observer);
     }
 
     /** For tests and callers outside CDI; the caller shuts {@code executor} down. */
-    RotationService(CredentialStore store, TokenMinter minter, ActiveCredentials active, AuditLog audit, Clock clock,
+    RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, AuditLog audit, Clock clock,
             RotationPolicy policy, ScheduledExecutorService executor, CredentialObserver observer) {
         this.store = Objects.requireNonNull(store, "store");
-        this.prover = new KeyProver(minter);
+        this.prover = new KeyProver(minter, clock);
         this.active = Objects.requireNonNull(active, "active");
         this.audit = Objects.requireNonNull(audit, "audit");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -322,11 +322,11 @@ public class RotationService {
             run.recordRefusal(notYet.code(), notYet.azureAdErrorCodes());
             schedule(run, policy.pauseBeforeNextAttempt(notYet.retryAfter()));
         } else {
-            store(run, attempt);
+            store(run, attempt, (KeyProver.Proved) verdict);
         }
     }
 
-    private void store(Rotation run, int attempt) {
+    private void store(Rotation run, int attempt, KeyProver.Proved proof) {
         if (!run.beginStoring(clock.instant())) {
             if (run.isProving()) {
                 // proved, but after the deadline: the operator has been told it failed by now
@@ -353,7 +353,7 @@ public class RotationService {
             fail(run, e.reason().code(), List.of(), e);
             return;
         }
-        completeStored(run, stored, true);
+        completeStored(run, stored, true, proof);
     }
 
     /**
@@ -376,7 +376,8 @@ public class RotationService {
                     LOG.infof("Rotation %s of environment '%s': read back, the write landed as version %d", run.id,
                             run.environment.name(), at.version());
                     // a later version stored since is the watch's to switch to, not ours to go back from
-                    completeStored(run, at, current == ours);
+                    // the proof's token is not kept for a read-back: it may be older than the policy allows
+                    completeStored(run, at, current == ours, null);
                     return;
                 }
             }
@@ -416,10 +417,11 @@ public class RotationService {
      * The credential is in the store as {@code stored}: switch this replica to it if it is the current
      * version, and end the rotation.
      */
-    private void completeStored(Rotation run, PartnerCredential stored, boolean current) {
+    private void completeStored(Rotation run, PartnerCredential stored, boolean current, KeyProver.Proved proof) {
         try {
             if (current) {
-                active.activate(run.environment.name(), stored);
+                active.adopt(run.environment.name(), stored, proof == null ? null : proof.token(),
+                        proof == null ? null : proof.sentAt());
             }
         } catch (RuntimeException e) {
             // Stored all the same; the watch switches this replica within its interval.

@@ -179,19 +179,46 @@ public final class TokenCache {
      * is what the cache was waiting for.
      */
     public void useCredential(PartnerCredential replacement) {
+        useCredential(replacement, null, null);
+    }
+
+    /**
+     * As {@link #useCredential(PartnerCredential)}, and the token that proved {@code replacement} (a
+     * rotation's proof, minted through the same tenant check) becomes the cached token if the lifetime
+     * policy accepts it: it is fresher than any cached one, and the quiet period after a failure ends
+     * with it.
+     *
+     * @param proof
+     *            null when there is none
+     * @param sentAt
+     *            when the proof's request was sent
+     */
+    public void useCredential(PartnerCredential replacement, MintResult.Issued proof, Instant sentAt) {
         Objects.requireNonNull(replacement, "replacement");
+        AccessToken adopted = proof == null || !lifetimes.isUsefulLifetime(proof.expiresIn())
+                ? null
+                : lifetimes.accept(environment.name(), replacement.version(), proof, sentAt,
+                        ThreadLocalRandom.current().nextDouble());
+        boolean servable = adopted != null && lifetimes.isServable(adopted, clock.instant());
         PartnerCredential previous;
         synchronized (lock) {
             previous = credential;
             credential = replacement;
             TokenFailure failure = lastFailure;
-            if (failure != null && failure.reason().isCuredByNewCredential()
+            if (servable) {
+                token = adopted;
+                lastFailure = null;
+                quietUntil = Instant.MIN;
+            } else if (failure != null && failure.reason().isCuredByNewCredential()
                     && (previous == null || previous.version() != replacement.version())) {
                 quietUntil = Instant.MIN;
             }
         }
-        LOG.infof("Environment '%s' mints with credential version %d from now on (was %s)", environment.name(),
-                replacement.version(), previous == null ? "none read yet" : "version " + previous.version());
+        LOG.infof("Environment '%s' mints with credential version %d from now on (was %s)%s", environment.name(),
+                replacement.version(), previous == null ? "none read yet" : "version " + previous.version(),
+                servable
+                        ? "; the token that proved it is served from now on: fingerprint " + adopted.fingerprint()
+                        : "");
     }
 
     /** The store version of the credential the next mint uses, empty until one was read. */

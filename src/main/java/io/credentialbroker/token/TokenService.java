@@ -38,7 +38,7 @@ import io.quarkus.runtime.StartupEvent;
  * switch a cache to a new credential through {@link ActiveCredentials}.
  */
 @ApplicationScoped
-public class TokenService implements ActiveCredentials {
+public class TokenService implements ActiveCredentials, ProvedCredentials {
 
     private static final Logger LOG = Logger.getLogger(TokenService.class);
 
@@ -147,6 +147,15 @@ public class TokenService implements ActiveCredentials {
     @Override
     public void activate(String environment, PartnerCredential credential) {
         cache(environment).useCredential(credential);
+    }
+
+    /**
+     * @throws UnknownEnvironmentException
+     *             if no such environment is configured
+     */
+    @Override
+    public void adopt(String environment, PartnerCredential credential, MintResult.Issued proof, Instant sentAt) {
+        cache(environment).useCredential(credential, proof, sentAt);
     }
 
     private TokenCache cache(String environment) {

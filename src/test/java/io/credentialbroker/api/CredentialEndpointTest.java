@@ -178,8 +178,10 @@ class CredentialEndpointTest extends StandInTest {
         assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).hasValue(2);
         assertThat(vault.data(MOUNT, LAB.vaultPath(), 2)).hasValue(Map.of("client_id", LAB.clientId(),
                 "client_secret", newSecret, "domain", LAB.domain()));
-        // the proof's token is never served; the cached token stays until its refresh is due
-        requestToken().statusCode(200).body("access_token", equalTo(before));
+        // the token that proved the stored key is served from now on, not asked for again
+        assertThat(before).isNotEqualTo(proof);
+        requestToken().statusCode(200).body("access_token", equalTo(proof)).body("credential_version", equalTo(2));
+        assertThat(azureAd.tokenRequests(LAB.domain())).as("the first token and the proof").isEqualTo(2);
 
         clock.moveToNewDay();
         String after = newToken(LAB, "after-rotation");
@@ -314,6 +316,24 @@ class CredentialEndpointTest extends StandInTest {
 
         given().delete(CREDENTIALS + "/rotations/" + id).then().statusCode(409).contentType(Problem.MEDIA_TYPE)
                 .body("code", equalTo("rotation_finished"));
+    }
+
+    @Test
+    @DisplayName("a rotation that replaces an expired key ends the outage at once: its proof is served, with no quiet period left to wait out")
+    void servesTheProofOfARotationThatFixesAnExpiredKey() {
+        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret())
+                .willReturn(error(401, "invalid_client", 7000222)));
+        requestToken().statusCode(503).body("code", equalTo("credential_expired"));
+        String proof = newToken(LAB, "proof");
+        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(proof, 3600)));
+
+        rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(200).body("version", equalTo(2));
+
+        // within the 30 s quiet period after the failed mint, and without another request to Azure AD
+        requestToken().statusCode(200).body("access_token", equalTo(proof)).body("credential_version", equalTo(2));
+        assertThat(form(last(azureAd.requests(LAB.domain())))).containsEntry("client_secret", newSecret);
+        assertThat(azureAd.requests(LAB.domain())).filteredOn(request -> form(request).get("client_secret")
+                .equals(newSecret)).hasSize(1);
     }
 
     @Test
@@ -505,8 +525,9 @@ class CredentialEndpointTest extends StandInTest {
         azureAd.stub(
                 tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
         rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(200);
-        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret())
-                .willReturn(issued(newToken(LAB, "proof-of-v1"), 3600)));
+        String proofOfV1 = newToken(LAB, "proof-of-v1");
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret()).willReturn(issued(proofOfV1, 3600)));
 
         rotate("\"2\"", "{\"restore_version\": 1}").statusCode(200)
                 .header("ETag", "\"3\"")
@@ -516,9 +537,8 @@ class CredentialEndpointTest extends StandInTest {
 
         assertThat(vault.data(MOUNT, LAB.vaultPath(), 3)).hasValue(Map.copyOf(LAB.vaultData()));
         assertThat(form(last(azureAd.requests(LAB.domain())))).containsEntry("client_secret", LAB.clientSecret());
-        String token = newToken(LAB, "after-restore");
-        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret()).willReturn(issued(token, 3600)));
-        requestToken().statusCode(200).body("access_token", equalTo(token)).body("credential_version", equalTo(3));
+        // the token that proved the restored key is served, minted with version 3's key
+        requestToken().statusCode(200).body("access_token", equalTo(proofOfV1)).body("credential_version", equalTo(3));
         assertThat(credentialEvents()).last().satisfies(event -> {
             assertThat(event.path("action").asText()).isEqualTo("credentials.restore");
             assertThat(event.path("to_version").asInt()).isEqualTo(3);

@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
 
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
-import io.credentialbroker.credential.ActiveCredentials;
 import io.credentialbroker.credential.ClientSecret;
 import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.credential.CredentialStoreException;
@@ -396,25 +395,16 @@ class RotationServiceTest {
         return new RotationService(store, (env, credential) -> {
             proved.add(credential);
             return azureAd.apply(env, credential);
-        }, new ActiveCredentials() {
+        }, (environment, credential, proof, sentAt) -> active.put(environment, credential),
+                new AuditLog(Clock.systemUTC()) {
 
-            @Override
-            public Optional<Integer> activeVersion(String environment) {
-                return Optional.ofNullable(active.get(environment)).map(PartnerCredential::version);
-            }
-
-            @Override
-            public void activate(String environment, PartnerCredential credential) {
-                active.put(environment, credential);
-            }
-        }, new AuditLog(Clock.systemUTC()) {
-
-            @Override
-            public void record(AuditEvent event) {
-                audit.add(event);
-            }
-        }, clock, new RotationPolicy(PROOF_TIMEOUT, syncWindow, Duration.ofMillis(10), Duration.ofSeconds(30),
-                RETENTION), executor, CredentialObserver.NONE);
+                    @Override
+                    public void record(AuditEvent event) {
+                        audit.add(event);
+                    }
+                }, clock, new RotationPolicy(PROOF_TIMEOUT, syncWindow, Duration.ofMillis(10), Duration.ofSeconds(30),
+                        RETENTION),
+                executor, CredentialObserver.NONE);
     }
 
     private void restartWithSyncWindow(Duration syncWindow) {
