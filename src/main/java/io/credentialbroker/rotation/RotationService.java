@@ -35,6 +35,8 @@ import io.credentialbroker.rotation.CredentialChange.Restore;
 import io.credentialbroker.rotation.RotationStatus.Action;
 import io.credentialbroker.rotation.RotationStatus.State;
 import io.credentialbroker.token.ProvedCredentials;
+import io.credentialbroker.token.TenantThrottle;
+import io.credentialbroker.token.TokenFailure;
 import io.credentialbroker.token.TokenMinter;
 import io.quarkus.runtime.Startup;
 
@@ -61,6 +63,7 @@ public class RotationService {
 
     private final CredentialStore store;
     private final KeyProver prover;
+    private final TenantThrottle throttle;
     private final ProvedCredentials active;
     private final AuditLog audit;
     private final Clock clock;
@@ -72,14 +75,24 @@ public class RotationService {
 
     @Inject
     RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, AuditLog audit, Clock clock,
-            BrokerConfig config, CredentialObserver observer, BrokerExecutors executors) {
-        this(store, minter, active, audit, clock, RotationPolicy.from(config.rotation()), executors.rotations(),
-                observer);
+            BrokerConfig config, CredentialObserver observer, BrokerExecutors executors, TenantThrottle throttle) {
+        this(store, minter, active, throttle, audit, clock, RotationPolicy.from(config.rotation()),
+                executors.rotations(), observer);
     }
 
-    /** For tests and callers outside CDI; the caller shuts {@code executor} down. */
+    /**
+     * For tests and callers outside CDI, with no throttling shared; the caller shuts {@code executor}
+     * down.
+     */
     RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, AuditLog audit, Clock clock,
             RotationPolicy policy, ScheduledExecutorService executor, CredentialObserver observer) {
+        this(store, minter, active, TenantThrottle.NONE, audit, clock, policy, executor, observer);
+    }
+
+    RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, TenantThrottle throttle,
+            AuditLog audit, Clock clock, RotationPolicy policy, ScheduledExecutorService executor,
+            CredentialObserver observer) {
+        this.throttle = Objects.requireNonNull(throttle, "throttle");
         this.store = Objects.requireNonNull(store, "store");
         this.prover = new KeyProver(minter, clock);
         this.active = Objects.requireNonNull(active, "active");
@@ -313,6 +326,16 @@ public class RotationService {
             fail(run, run.lastErrorCode().orElse(Rotation.PROOF_TIMEOUT), run.lastAzureAdErrorCodes(), null);
             return;
         }
+        Optional<Instant> throttled = throttle.throttledUntil(run.environment.name());
+        if (throttled.isPresent()) {
+            // Azure AD asked for quiet on this tenant (a 429 to the cache, or to an earlier proof): no
+            // request before it ends. Looked at again every retry-interval, or when it ends if sooner.
+            run.recordRefusal(TokenFailure.Reason.AZURE_AD_THROTTLED.code(), List.of());
+            Duration left = Duration.between(clock.instant(), throttled.get());
+            Duration poll = policy.pauseBeforeNextAttempt(Optional.empty());
+            schedule(run, left.compareTo(poll) < 0 ? left : poll);
+            return;
+        }
         int attempt = run.countAttempt();
         KeyProver.Verdict verdict = prover.attempt(run.id, attempt, run.environment, run.candidate);
         if (verdict instanceof KeyProver.Refused refused) {
@@ -320,6 +343,10 @@ public class RotationService {
             fail(run, refused.code(), refused.azureAdErrorCodes(), null);
         } else if (verdict instanceof KeyProver.NotYet notYet) {
             run.recordRefusal(notYet.code(), notYet.azureAdErrorCodes());
+            if (notYet.code().equals(TokenFailure.Reason.AZURE_AD_THROTTLED.code())) {
+                // the cache must leave the tenant alone as long as this proof has to
+                notYet.retryAfter().ifPresent(wait -> throttle.throttled(run.environment.name(), wait));
+            }
             schedule(run, policy.pauseBeforeNextAttempt(notYet.retryAfter()));
         } else {
             store(run, attempt, (KeyProver.Proved) verdict);

@@ -3,6 +3,7 @@ package io.credentialbroker.token;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -219,6 +220,30 @@ public final class TokenCache {
                 servable
                         ? "; the token that proved it is served from now on: fingerprint " + adopted.fingerprint()
                         : "");
+    }
+
+    /** When Azure AD's last 429 lets this environment's tenant be asked again, while that is ahead. */
+    public Optional<Instant> throttledUntil() {
+        TokenFailure failure = lastFailure;
+        Instant until = quietUntil;
+        return failure != null && failure.reason() == TokenFailure.Reason.AZURE_AD_THROTTLED
+                && until.isAfter(clock.instant()) ? Optional.of(until) : Optional.empty();
+    }
+
+    /**
+     * Azure AD throttled a request for this environment made elsewhere (a rotation's proof): the cache
+     * leaves the tenant alone as long, and says why.
+     */
+    public void throttled(Duration retryAfter) {
+        Instant now = clock.instant();
+        Instant until = now.plus(retryAfter);
+        synchronized (lock) {
+            if (until.isAfter(quietUntil)) {
+                quietUntil = until;
+            }
+            lastFailure = new TokenFailure(TokenFailure.Reason.AZURE_AD_THROTTLED, now, 429, List.of(),
+                    null, null, Optional.of(retryAfter));
+        }
     }
 
     /** The store version of the credential the next mint uses, empty until one was read. */

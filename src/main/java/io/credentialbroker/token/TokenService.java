@@ -1,6 +1,7 @@
 package io.credentialbroker.token;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -38,7 +39,7 @@ import io.quarkus.runtime.StartupEvent;
  * switch a cache to a new credential through {@link ActiveCredentials}.
  */
 @ApplicationScoped
-public class TokenService implements ActiveCredentials, ProvedCredentials {
+public class TokenService implements ActiveCredentials, ProvedCredentials, TenantThrottle {
 
     private static final Logger LOG = Logger.getLogger(TokenService.class);
 
@@ -153,6 +154,16 @@ public class TokenService implements ActiveCredentials, ProvedCredentials {
      * @throws UnknownEnvironmentException
      *             if no such environment is configured
      */
+    @Override
+    public Optional<Instant> throttledUntil(String environment) {
+        return cache(environment).throttledUntil();
+    }
+
+    @Override
+    public void throttled(String environment, Duration retryAfter) {
+        cache(environment).throttled(retryAfter);
+    }
+
     @Override
     public void adopt(String environment, PartnerCredential credential, MintResult.Issued proof, Instant sentAt) {
         cache(environment).useCredential(credential, proof, sentAt);

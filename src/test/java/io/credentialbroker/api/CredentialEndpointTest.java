@@ -337,6 +337,29 @@ class CredentialEndpointTest extends StandInTest {
     }
 
     @Test
+    @DisplayName("a proof respects the tenant's throttling: while Azure AD's Retry-After runs, the new key is not sent, and it is once the window has passed")
+    void provesOnlyOnceTheTenantsRetryAfterHasPassed() {
+        azureAd.stub(tokenRequest(LAB.domain(), LAB.clientId(), LAB.clientSecret())
+                .willReturn(error(429, "temporarily_unavailable", 50196).withHeader("Retry-After", "60")));
+        requestToken().statusCode(503).body("code", equalTo("azure_ad_throttled"));
+        azureAd.stub(
+                tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
+
+        String id = rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(202)
+                .body("state", equalTo("proving"))
+                .body("error_code", equalTo("azure_ad_throttled"))
+                .extract().path("id");
+        assertThat(azureAd.requests(LAB.domain())).as("nothing sent to the throttled tenant")
+                .noneMatch(request -> newSecret.equals(form(request).get("client_secret")));
+
+        clock.advance(Duration.ofSeconds(61));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get(CREDENTIALS + "/rotations/" + id)
+                .then().statusCode(200).body("state", equalTo("completed")).body("version", equalTo(2)));
+        assertThat(azureAd.requests(LAB.domain())).filteredOn(request -> newSecret.equals(form(request)
+                .get("client_secret"))).hasSize(1);
+    }
+
+    @Test
     @DisplayName("case 44: a write that landed but was answered after the timeout is read back and reported completed, never 'nothing stored'")
     void readsBackAWriteWhoseAnswerWasLateAndReportsItStored() {
         azureAd.stub(
