@@ -112,12 +112,13 @@ class CachedCallerVerificationTest extends StandInTest {
         long size = provider.size();
         long verifications = provider.verifications();
 
-        int first = as(bearer, "sandbox").extract().statusCode();
-        int second = as(bearer, "sandbox").extract().statusCode();
+        // whether each passes quarkus-oidc's grace depends on how fast they arrive; what matters is that
+        // neither is answered from the cache
+        as(bearer, "sandbox");
+        as(bearer, "sandbox");
 
-        assertThat(provider.verifications() - verifications).isEqualTo(2);
-        assertThat(provider.size()).isLessThanOrEqualTo(size);
-        assertThat(List.of(first, second)).allMatch(status -> status == 200 || status == 401);
+        assertThat(provider.verifications() - verifications).as("both verified").isEqualTo(2);
+        assertThat(provider.size()).as("nothing cached").isLessThanOrEqualTo(size);
     }
 
     @Test
