@@ -83,12 +83,20 @@ public final class AuditHandler extends Handler {
         }
     }
 
-    /** The handler of the audit category, for tests that read the trail as it is written. */
+    /**
+     * The handler of the audit category: for the metric of dropped events, which must not reach it
+     * through a CDI proxy (a test JVM runs several applications one after the other), and for tests
+     * that read the trail as it is written.
+     */
     public static AuditHandler instance() {
         return INSTANCE;
     }
 
-    long dropped() {
+    /**
+     * Events that could not be queued for writing since the process started (each also reported in the
+     * trail).
+     */
+    public long dropped() {
         return dropped.get();
     }
 

@@ -58,11 +58,6 @@ public class AuditLog {
         LOG.info(line(event));
     }
 
-    /** Events that could not be queued for writing since startup (each also reported in the trail). */
-    public long dropped() {
-        return handler.dropped();
-    }
-
     @PreDestroy
     void flush() {
         handler.flush(FINAL_FLUSH);

@@ -2,13 +2,15 @@ package io.credentialbroker.metrics;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import io.credentialbroker.audit.AuditLog;
+import io.credentialbroker.audit.AuditHandler;
 import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
@@ -20,8 +22,10 @@ import io.credentialbroker.token.TokenStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -36,6 +40,8 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
     public static final String UNKNOWN_ENVIRONMENT = "unknown";
 
     private final MeterRegistry registry;
+    /** The series {@link #registerGauges} made, to remove at shutdown. */
+    private final List<Meter> observed = new CopyOnWriteArrayList<>();
     private final EnvironmentRegistry environments;
     /**
      * The token path's series of each configured environment (and of {@link #UNKNOWN_ENVIRONMENT}),
@@ -85,26 +91,38 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
         }
     }
 
-    void registerGauges(@Observes StartupEvent event, TokenService tokens, AuditLog audit) {
-        FunctionCounter.builder("broker_audit_events_dropped_total", audit, AuditLog::dropped)
+    /**
+     * The series read from the application's state when scraped. They are removed again at shutdown:
+     * the registry can outlive the application (in a test JVM one application starts after another),
+     * and a series left behind would keep reading the state of one that is gone.
+     */
+    void registerGauges(@Observes StartupEvent event, TokenService tokens) {
+        observed.add(FunctionCounter
+                .builder("broker_audit_events_dropped_total", AuditHandler.instance(), AuditHandler::dropped)
                 .description("Audit events that could not be written because the audit queue was full (each"
                         + " gap is also an audit.overflow event in the trail)")
-                .register(registry);
+                .register(registry));
         for (Environment environment : environments.all()) {
             String name = environment.name();
-            Gauge.builder("broker_token_expiry_seconds", tokens, service -> service.status(name).expiresAt()
-                    .map(at -> (double) Duration.between(service.now(), at).getSeconds()).orElse(Double.NaN))
+            observed.add(Gauge.builder("broker_token_expiry_seconds", tokens, service -> service.status(name)
+                    .expiresAt().map(at -> (double) Duration.between(service.now(), at).getSeconds())
+                    .orElse(Double.NaN))
                     .description("Seconds until the cached token expires (NaN when there is none)")
-                    .tag("environment", name).register(registry);
-            Gauge.builder("broker_credential_version", tokens,
+                    .tag("environment", name).register(registry));
+            observed.add(Gauge.builder("broker_credential_version", tokens,
                     service -> service.status(name).credentialVersion().map(Integer::doubleValue).orElse(Double.NaN))
                     .description("Vault version of the credential in use (NaN before the first load)")
-                    .tag("environment", name).register(registry);
-            Gauge.builder("broker_token_servable", tokens,
+                    .tag("environment", name).register(registry));
+            observed.add(Gauge.builder("broker_token_servable", tokens,
                     service -> service.status(name).state() == TokenStatus.State.UNAVAILABLE ? 0 : 1)
                     .description("1 while the environment has a token that may be handed out")
-                    .tag("environment", name).register(registry);
+                    .tag("environment", name).register(registry));
         }
+    }
+
+    void removeGauges(@Observes ShutdownEvent event) {
+        observed.forEach(registry::remove);
+        observed.clear();
     }
 
     /** A token handed out: the hot path, one look-up of a prepared counter. */
