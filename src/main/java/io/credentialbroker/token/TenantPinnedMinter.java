@@ -69,14 +69,16 @@ public class TenantPinnedMinter implements TokenMinter {
         }
         // Tenant IDs are not secrets; a claim that is not a GUID is not repeated, so a token cannot write
         // into our logs.
-        String shown = found.flatMap(TenantId::parse).map(TenantId::value)
-                .orElse(found.isPresent() ? "a value that is not a GUID" : "none (not a JWT, or no tid claim)");
+        String foundTenant = found.flatMap(TenantId::parse).map(TenantId::value).orElse(null);
+        String shown = foundTenant != null
+                ? foundTenant
+                : found.isPresent() ? "a value that is not a GUID" : "none (not a JWT, or no tid claim)";
         LOG.warnf("Refused a token minted for environment '%s' with credential version %d: it comes from tenant %s,"
                 + " but the environment is pinned to tenant %s; it is neither cached nor served. Check the credential"
                 + " stored at the environment's Vault path and broker.environments.%s.tenant-id", environment.name(),
                 credential.version(), shown, environment.tenantId(), environment.name());
         audit.record(AuditEvent.tenantMismatch(clock.instant(), environment.name(), environment.tenantId().value(),
-                found.flatMap(TenantId::parse).map(TenantId::value).orElse(null)));
+                foundTenant));
         return new MintResult.Failed(MintResult.FailureKind.TENANT_MISMATCH, 200, TENANT_MISMATCH, List.of(), null,
                 null, Optional.empty());
     }
