@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,7 +21,9 @@ import io.credentialbroker.credential.CredentialMetadata.VersionMetadata;
 import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.CredentialVersionConflictException;
+import io.credentialbroker.credential.EnvironmentRecords;
 import io.credentialbroker.credential.PartnerCredential;
+import io.credentialbroker.credential.StoredRecord;
 import io.credentialbroker.environment.Environment;
 import io.quarkus.arc.profile.IfBuildProfile;
 
@@ -32,13 +35,15 @@ import io.quarkus.arc.profile.IfBuildProfile;
  */
 @ApplicationScoped
 @IfBuildProfile("dev")
-public class InMemoryCredentialStore implements CredentialStore {
+public class InMemoryCredentialStore implements CredentialStore, EnvironmentRecords {
 
     private static final Logger LOG = Logger.getLogger(InMemoryCredentialStore.class);
 
     private final Clock clock;
     /** Each environment's versions, oldest first; version n is at index n - 1. Guarded by this. */
     private final Map<String, List<PartnerCredential>> versions = new HashMap<>();
+    /** Each record's versions, oldest first, by its path. Guarded by this. */
+    private final Map<String, List<StoredRecord>> records = new HashMap<>();
 
     @Inject
     public InMemoryCredentialStore(Clock clock) {
@@ -80,6 +85,28 @@ public class InMemoryCredentialStore implements CredentialStore {
                 candidate.domain(), kept.size() + 1, clock.instant());
         kept.add(stored);
         return stored;
+    }
+
+    @Override
+    public synchronized Optional<StoredRecord> readRecord(Environment environment, String name) {
+        List<StoredRecord> kept = records.get(recordKey(environment, name));
+        return kept == null ? Optional.empty() : Optional.of(kept.get(kept.size() - 1));
+    }
+
+    @Override
+    public synchronized StoredRecord writeRecord(Environment environment, String name, Map<String, String> fields,
+            int expectedVersion) {
+        List<StoredRecord> kept = records.computeIfAbsent(recordKey(environment, name), key -> new ArrayList<>());
+        if (expectedVersion != kept.size()) {
+            throw new CredentialVersionConflictException(environment.name(), "the record " + name, expectedVersion);
+        }
+        StoredRecord stored = new StoredRecord(kept.size() + 1, clock.instant(), fields);
+        kept.add(stored);
+        return stored;
+    }
+
+    private static String recordKey(Environment environment, String name) {
+        return environment.vaultPath() + "/" + EnvironmentRecords.requireValidName(name);
     }
 
     private List<PartnerCredential> versionsOf(Environment environment) {

@@ -5,7 +5,9 @@ import static io.credentialbroker.credential.CredentialStoreException.Reason.UNA
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -24,7 +26,9 @@ import io.credentialbroker.credential.CredentialMetadata;
 import io.credentialbroker.credential.CredentialObserver;
 import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.CredentialStoreException;
+import io.credentialbroker.credential.EnvironmentRecords;
 import io.credentialbroker.credential.PartnerCredential;
+import io.credentialbroker.credential.StoredRecord;
 import io.credentialbroker.environment.Environment;
 import io.quarkus.arc.DefaultBean;
 import io.quarkus.vault.client.VaultClient;
@@ -38,7 +42,7 @@ import io.quarkus.vault.client.VaultClient;
  */
 @ApplicationScoped
 @DefaultBean
-public class VaultCredentialStore implements CredentialStore {
+public class VaultCredentialStore implements CredentialStore, EnvironmentRecords {
 
     private final VaultClient vault;
     private final String mount;
@@ -107,6 +111,30 @@ public class VaultCredentialStore implements CredentialStore {
         VaultWrite write = new VaultWrite(environment, mount, expectedVersion);
         return observed("write", () -> write.storedFrom(await(environment, "write", write.location(),
                 () -> vault.execute(write.request(candidate)), write::failed, timeout, true), candidate));
+    }
+
+    @Override
+    public Optional<StoredRecord> readRecord(Environment environment, String name) {
+        VaultRead read = VaultRead.ofRecord(environment, mount, EnvironmentRecords.requireValidName(name));
+        String path = environment.vaultPath() + "/" + name;
+        return observed("read", () -> retried(budget -> {
+            try {
+                return Optional.of(read.recordFrom(await(environment, "read", read.location(),
+                        () -> vault.secrets().kv2(mount).readSecret(path), read::recordFailed, budget, false)));
+            } catch (VaultRead.AbsentRecord absent) {
+                return absent.deleted();
+            }
+        }));
+    }
+
+    @Override
+    public StoredRecord writeRecord(Environment environment, String name, Map<String, String> fields,
+            int expectedVersion) {
+        Map<String, String> data = Map.copyOf(fields);
+        VaultWrite write = VaultWrite.ofRecord(environment, mount, EnvironmentRecords.requireValidName(name),
+                expectedVersion);
+        return observed("write", () -> write.writtenFrom(await(environment, "write", write.location(),
+                () -> vault.execute(write.request(data)), write::failed, timeout, true), data));
     }
 
     /**

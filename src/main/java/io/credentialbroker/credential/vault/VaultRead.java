@@ -8,6 +8,7 @@ import static io.credentialbroker.credential.CredentialStoreException.Reason.UNA
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,6 +24,7 @@ import io.credentialbroker.credential.CredentialMetadata.VersionMetadata;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.CredentialStoreException.Reason;
 import io.credentialbroker.credential.PartnerCredential;
+import io.credentialbroker.credential.StoredRecord;
 import io.credentialbroker.environment.Environment;
 import io.quarkus.vault.client.VaultClientException;
 import io.quarkus.vault.client.api.secrets.kv2.VaultSecretsKV2ReadSecretData;
@@ -71,6 +73,11 @@ final class VaultRead {
     /** A read of one given version. */
     static VaultRead ofVersion(Environment environment, String mount, int version) {
         return new VaultRead(environment, mount + "/data/" + environment.vaultPath(), version);
+    }
+
+    /** A read of the current version of the record {@code name} beside the environment's credential. */
+    static VaultRead ofRecord(Environment environment, String mount, String name) {
+        return new VaultRead(environment, mount + "/data/" + environment.vaultPath() + "/" + name, null);
     }
 
     /** A read of the secret's metadata: no data, so no secret. */
@@ -137,6 +144,72 @@ final class VaultRead {
         }
         Instant createdTime = metadata.getCreatedTime() == null ? null : metadata.getCreatedTime().toInstant();
         return new PartnerCredential(clientId, new ClientSecret(clientSecret), domain, version, createdTime);
+    }
+
+    /**
+     * A record's current version. Its values must be strings: anything else is not a record the broker
+     * wrote, and no value is repeated.
+     */
+    StoredRecord recordFrom(VaultSecretsKV2ReadSecretData answer) {
+        VaultSecretsKV2ReadSecretDataMetadata metadata = answer == null ? null : answer.getMetadata();
+        if (metadata == null || metadata.getVersion() == null || metadata.getVersion() < 1) {
+            throw unusable("Vault's answer has no version metadata");
+        }
+        int version = metadata.getVersion();
+        Map<String, String> fields = new HashMap<>();
+        Map<String, Object> data = answer.getData() == null ? Map.of() : answer.getData();
+        data.forEach((field, value) -> {
+            if (!(value instanceof String text)) {
+                throw unusable("field '" + field + "' of version " + version + " is not a string");
+            }
+            fields.put(field, text);
+        });
+        Instant createdTime = metadata.getCreatedTime() == null ? null : metadata.getCreatedTime().toInstant();
+        return new StoredRecord(version, createdTime, fields);
+    }
+
+    /**
+     * As {@link #failed}, except that a 404 is an answer rather than a failure: nothing was ever
+     * written ({@link AbsentRecord} with nothing), or the current version was deleted (with that
+     * version, and no fields).
+     */
+    RuntimeException recordFailed(Throwable cause) {
+        if (cause instanceof VaultClientException vault && vault.getStatus() != null && vault.getStatus() == 404) {
+            return new AbsentRecord(deletedVersionNumber(vault.getBody())
+                    .map(version -> new StoredRecord(version, null, Map.of())));
+        }
+        return failed(cause);
+    }
+
+    /**
+     * Not a failure: how a 404 leaves {@code await}, which only knows failures.
+     * {@link VaultCredentialStore} turns it back into an answer.
+     */
+    static final class AbsentRecord extends RuntimeException {
+
+        private final transient Optional<StoredRecord> deleted;
+
+        AbsentRecord(Optional<StoredRecord> deleted) {
+            super("no current version", null, false, false);
+            this.deleted = deleted;
+        }
+
+        /** The deleted current version, or empty if nothing was ever written. */
+        Optional<StoredRecord> deleted() {
+            return deleted;
+        }
+    }
+
+    private static Optional<Integer> deletedVersionNumber(String body) {
+        if (body == null || body.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode version = JSON.readTree(body).path("data").path("metadata").path("version");
+            return version.canConvertToInt() && version.asInt() > 0 ? Optional.of(version.asInt()) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     private String requiredText(Map<String, Object> data, String field, int version) {
@@ -247,7 +320,7 @@ final class VaultRead {
     }
 
     private CredentialStoreException unusable(String why) {
-        return exception(INVALID_CONTENT, "the credential at " + location + " for environment '" + environment.name()
+        return exception(INVALID_CONTENT, "what is stored at " + location + " for environment '" + environment.name()
                 + "' is unusable: " + why);
     }
 

@@ -18,6 +18,7 @@ import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.CredentialStoreException.Reason;
 import io.credentialbroker.credential.CredentialVersionConflictException;
 import io.credentialbroker.credential.PartnerCredential;
+import io.credentialbroker.credential.StoredRecord;
 import io.credentialbroker.environment.Environment;
 import io.quarkus.vault.client.VaultClientException;
 import io.quarkus.vault.client.common.VaultRequest;
@@ -39,14 +40,29 @@ final class VaultWrite {
 
     private final Environment environment;
     private final String mount;
+    private final String path;
     private final String location;
+    private final String what;
     private final int expectedVersion;
 
+    /** A write of the environment's credential. */
     VaultWrite(Environment environment, String mount, int expectedVersion) {
+        this(environment, mount, environment.vaultPath(), "the credential", expectedVersion);
+    }
+
+    private VaultWrite(Environment environment, String mount, String path, String what, int expectedVersion) {
         this.environment = environment;
         this.mount = mount;
-        this.location = mount + "/data/" + environment.vaultPath();
+        this.path = path;
+        this.location = mount + "/data/" + path;
+        this.what = what;
         this.expectedVersion = expectedVersion;
+    }
+
+    /** A write of the record {@code name} beside the environment's credential. */
+    static VaultWrite ofRecord(Environment environment, String mount, String name, int expectedVersion) {
+        return new VaultWrite(environment, mount, environment.vaultPath() + "/" + name, "the record " + name,
+                expectedVersion);
     }
 
     String location() {
@@ -59,10 +75,14 @@ final class VaultWrite {
      * write (reliability cases 8 and 23).
      */
     VaultRequest<Void> request(PartnerCredential candidate) {
-        Map<String, Object> data = Map.of("client_id", candidate.clientId(), "client_secret",
-                candidate.clientSecret().reveal(), "domain", candidate.domain());
+        return request(Map.of("client_id", candidate.clientId(), "client_secret", candidate.clientSecret().reveal(),
+                "domain", candidate.domain()));
+    }
+
+    /** As {@link #request(PartnerCredential)}, for any data. */
+    VaultRequest<Void> request(Map<String, ?> data) {
         return VaultRequest.<Void>post("KV2 [" + mount + "] Update Secret (check-and-set)")
-                .path(mount, "data", environment.vaultPath())
+                .path(mount, "data", path)
                 .body(Map.of("options", Map.of("cas", expectedVersion), "data", data))
                 .expectOkStatus()
                 .build();
@@ -74,6 +94,13 @@ final class VaultWrite {
      * is the fallback should the answer be unreadable; the write did happen either way.
      */
     PartnerCredential storedFrom(VaultResponse<Void> response, PartnerCredential candidate) {
+        StoredRecord written = writtenFrom(response, Map.of());
+        return new PartnerCredential(candidate.clientId(), candidate.clientSecret(), candidate.domain(),
+                written.version(), written.createdTime());
+    }
+
+    /** The version written, as {@link #storedFrom} reads it, holding {@code fields}. */
+    StoredRecord writtenFrom(VaultResponse<Void> response, Map<String, String> fields) {
         int version = expectedVersion + 1;
         Instant createdTime = null;
         byte[] body = response.getBody().orElse(null);
@@ -91,8 +118,7 @@ final class VaultWrite {
                 // keep the fallback; the parser's message would quote the body
             }
         }
-        return new PartnerCredential(candidate.clientId(), candidate.clientSecret(), candidate.domain(), version,
-                createdTime);
+        return new StoredRecord(version, createdTime, fields);
     }
 
     /**
@@ -117,7 +143,7 @@ final class VaultWrite {
                     + "); the write may have happened");
         }
         if (status == 400 && mentions(vault.getErrors(), CAS_MISMATCH)) {
-            return new CredentialVersionConflictException(environment.name(), expectedVersion);
+            return new CredentialVersionConflictException(environment.name(), what, expectedVersion);
         }
         if (status == 403) {
             return exception(PERMISSION_DENIED, "Vault denied writing " + location + " for environment '"
