@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 class PackageLayersTest {
 
     /** Top first: a package may import only the packages after it. */
-    static final List<String> LAYERS = List.of("api", "rotation", "access", "health", "metrics", "token", "credential",
+    static final List<String> LAYERS = List.of("api", "consent", "rotation", "access", "health", "metrics", "token",
+            "credential",
             "environment", "config", "audit");
 
     private static final Path SOURCES = Path.of("src/main/java/io/credentialbroker");

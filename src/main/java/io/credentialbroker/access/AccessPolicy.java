@@ -93,7 +93,25 @@ public class AccessPolicy {
      *             when the caller is over its limit
      */
     public void admitTokenRequest(Caller caller, String environment, String requestId) {
-        require(caller, environment, Permission.TOKEN, AuditAction.TOKEN_ISSUE, requestId);
+        admit(caller, environment, requestId, Permission.TOKEN, AuditAction.TOKEN_ISSUE);
+    }
+
+    /**
+     * Admits an app+user token request: the {@code app-user-token} grant, then the caller's rate limit
+     * (the same budget as its app-only token requests).
+     *
+     * @throws AccessDeniedException
+     *             when not granted
+     * @throws RateLimitedException
+     *             when the caller is over its limit
+     */
+    public void admitAppUserTokenRequest(Caller caller, String environment, String requestId) {
+        admit(caller, environment, requestId, Permission.APP_USER_TOKEN, AuditAction.APP_USER_TOKEN_ISSUE);
+    }
+
+    private void admit(Caller caller, String environment, String requestId, Permission permission,
+            AuditAction action) {
+        require(caller, environment, permission, action, requestId);
         Optional<Duration> wait = rateLimiter.acquire(caller);
         if (wait.isPresent()) {
             audit.record(AuditEvent.rateLimited(clock.instant(), caller.name(), named(environment), requestId));

@@ -8,7 +8,15 @@ public enum Permission {
 
     /** Get the environment's access tokens. */
     TOKEN("token"),
-    /** Read the environment's credential metadata and rotate its key. */
+    /**
+     * Get the environment's app+user tokens, which act as the admin agent who consented: granted apart
+     * from {@link #TOKEN}.
+     */
+    APP_USER_TOKEN("app-user-token"),
+    /**
+     * Read the environment's credential metadata and rotate its key; install, read and retire its
+     * app+user consent.
+     */
     CREDENTIALS("credentials");
 
     private final String configName;

@@ -1,6 +1,7 @@
 package io.credentialbroker.access;
 
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
@@ -37,22 +38,36 @@ public class TokenIssuer {
     }
 
     public CompletionStage<TokenGrant> issue(Caller caller, String environment, String requestId) {
+        return issue(caller, environment, requestId, false);
+    }
+
+    /** As {@link #issue}, for an app+user token, under the {@code app-user-token} grant. */
+    public CompletionStage<TokenGrant> issueAppUser(Caller caller, String environment, String requestId) {
+        return issue(caller, environment, requestId, true);
+    }
+
+    private CompletionStage<TokenGrant> issue(Caller caller, String environment, String requestId,
+            boolean appUser) {
         try {
-            access.admitTokenRequest(caller, environment, requestId);
+            if (appUser) {
+                access.admitAppUserTokenRequest(caller, environment, requestId);
+            } else {
+                access.admitTokenRequest(caller, environment, requestId);
+            }
         } catch (AccessDeniedException e) {
-            metrics.tokenRequest(environment, "denied", "not_granted");
+            count(appUser, environment, "denied", "not_granted");
             throw e;
         } catch (RateLimitedException e) {
-            metrics.tokenRequest(environment, "throttled", "rate_limited");
+            count(appUser, environment, "throttled", "rate_limited");
             throw e;
         }
         try {
-            return tokens.grant(environment).whenComplete((grant, error) -> {
+            CompletableFuture<TokenGrant> pending = appUser
+                    ? tokens.grantAppUser(environment)
+                    : tokens.grant(environment);
+            return pending.whenComplete((grant, error) -> {
                 if (error == null) {
-                    AccessToken token = grant.token();
-                    audit.record(AuditEvent.tokenIssued(clock.instant(), caller.name(), environment,
-                            token.credentialVersion(), token.fingerprint(), requestId));
-                    metrics.tokenGranted(environment);
+                    granted(appUser, caller, environment, grant.token(), requestId);
                 } else {
                     Throwable cause = error instanceof CompletionException && error.getCause() != null
                             ? error.getCause()
@@ -60,15 +75,39 @@ public class TokenIssuer {
                     String code = cause instanceof TokenUnavailableException unavailable
                             ? unavailable.reason().code()
                             : "internal_error";
-                    audit.record(AuditEvent.tokenFailed(clock.instant(), caller.name(), environment, code, requestId));
-                    metrics.tokenRequest(environment, "failed", code);
+                    failed(appUser, caller, environment, code, requestId);
                 }
             });
         } catch (UnknownEnvironmentException e) {
-            audit.record(AuditEvent.tokenFailed(clock.instant(), caller.name(), "(unknown)", "unknown_environment",
-                    requestId));
-            metrics.tokenRequest(environment, "failed", "unknown_environment");
+            failed(appUser, caller, "(unknown)", "unknown_environment", requestId);
             throw e;
+        }
+    }
+
+    private void granted(boolean appUser, Caller caller, String environment, AccessToken token, String requestId) {
+        if (appUser) {
+            audit.record(AuditEvent.appUserTokenIssued(clock.instant(), caller.name(), environment,
+                    token.credentialVersion(), token.fingerprint(), requestId));
+            metrics.appUserTokenRequest(environment, "granted", null);
+        } else {
+            audit.record(AuditEvent.tokenIssued(clock.instant(), caller.name(), environment, token.credentialVersion(),
+                    token.fingerprint(), requestId));
+            metrics.tokenGranted(environment);
+        }
+    }
+
+    private void failed(boolean appUser, Caller caller, String environment, String code, String requestId) {
+        audit.record(appUser
+                ? AuditEvent.appUserTokenFailed(clock.instant(), caller.name(), environment, code, requestId)
+                : AuditEvent.tokenFailed(clock.instant(), caller.name(), environment, code, requestId));
+        count(appUser, environment, "failed", code);
+    }
+
+    private void count(boolean appUser, String environment, String outcome, String code) {
+        if (appUser) {
+            metrics.appUserTokenRequest(environment, outcome, code);
+        } else {
+            metrics.tokenRequest(environment, outcome, code);
         }
     }
 }

@@ -22,6 +22,18 @@ public enum AuditAction {
     CREDENTIALS_ROTATION_READ("credentials.rotation.read"),
     /** The broker switched to a credential version another replica stored. */
     CREDENTIALS_RELOAD("credentials.reload"),
+    /** A caller asked for an app+user token. */
+    APP_USER_TOKEN_ISSUE("app_user.token.issue"),
+    /** The broker exchanged an environment's app+user refresh token and wrote the new one back. */
+    APP_USER_EXCHANGE("app_user.exchange"),
+    /** A caller read an environment's app+user consent metadata. */
+    APP_USER_READ("app_user.read"),
+    /** A caller installed an app+user refresh token (by hand, or through a consent's callback). */
+    APP_USER_INSTALL("app_user.install"),
+    /** A caller retired an environment's app+user consent. */
+    APP_USER_RETIRE("app_user.retire"),
+    /** A caller started an admin agent's consent, or its callback arrived. */
+    APP_USER_CONSENT("app_user.consent"),
     /** The audit trail itself lost events: its queue was full (see {@link AuditHandler}). */
     AUDIT_OVERFLOW("audit.overflow");
 

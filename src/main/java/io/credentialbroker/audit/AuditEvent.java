@@ -103,6 +103,48 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
                 null, null, "tenant_mismatch", null, null, List.of(), expectedTenant, foundTenant, null);
     }
 
+    // ---- app+user -------------------------------------------------------------------------------
+
+    /** An app+user token handed to a caller, named by its fingerprint. */
+    public static AuditEvent appUserTokenIssued(Instant time, String caller, String environment,
+            int credentialVersion, String tokenFingerprint, String requestId) {
+        return new AuditEvent(time, caller, environment, AuditAction.APP_USER_TOKEN_ISSUE, AuditOutcome.GRANTED,
+                credentialVersion, null, null, tokenFingerprint, null, requestId, null, List.of(), null, null, null);
+    }
+
+    /** An app+user token request that was admitted but could not be answered with a token. */
+    public static AuditEvent appUserTokenFailed(Instant time, String caller, String environment, String errorCode,
+            String requestId) {
+        return of(time, caller, environment, AuditAction.APP_USER_TOKEN_ISSUE, AuditOutcome.FAILED)
+                .withError(errorCode).withRequestId(requestId);
+    }
+
+    /**
+     * The broker exchanged the environment's refresh token and stored its successor: the app+user
+     * record went from {@code fromVersion} to {@code toVersion}.
+     */
+    public static AuditEvent appUserExchanged(Instant time, String environment, int fromVersion, int toVersion) {
+        return new AuditEvent(time, BROKER, environment, AuditAction.APP_USER_EXCHANGE, AuditOutcome.SUCCEEDED, null,
+                fromVersion, toVersion, null, null, null, null, List.of(), null, null, null);
+    }
+
+    /**
+     * Something a caller did to an environment's app+user consent that changed it, or was refused.
+     *
+     * @param fromVersion
+     *            the record's version before, if known
+     * @param toVersion
+     *            the version written, if one was
+     * @param errorCode
+     *            why it failed, if it did
+     */
+    public static AuditEvent appUser(Instant time, String caller, String environment, AuditAction action,
+            AuditOutcome outcome, Integer fromVersion, Integer toVersion, String errorCode,
+            List<Integer> azureAdErrorCodes, String requestId) {
+        return new AuditEvent(time, caller, environment, action, outcome, null, fromVersion, toVersion, null, errorCode,
+                requestId, null, azureAdErrorCodes, null, null, null);
+    }
+
     // ---- access ---------------------------------------------------------------------------------
 
     /** A request refused because no grant gives the caller the permission the action needs. */

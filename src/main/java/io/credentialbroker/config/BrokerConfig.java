@@ -122,6 +122,8 @@ public interface BrokerConfig {
 
     RotationConfig rotation();
 
+    AppUserConfig appUser();
+
     ThreadsConfig threads();
 
     /** The sizes of the broker's own thread pools (see {@code BrokerExecutors}). */
@@ -167,6 +169,54 @@ public interface BrokerConfig {
 
         /** Overrides the cloud's Partner Center resource. */
         Optional<String> resource();
+
+        /** The environment's app+user tokens. */
+        EnvironmentAppUserConfig appUser();
+    }
+
+    /** One environment's app+user tokens. */
+    interface EnvironmentAppUserConfig {
+
+        /**
+         * Refuse app+user tokens whose user did not sign in with multifactor authentication (the token's
+         * {@code amr} has no {@code mfa}): Partner Center refuses such calls from 1 April 2026.
+         */
+        @WithDefault("true")
+        boolean requireMfa();
+    }
+
+    /**
+     * App+user tokens (Partner Center's Secure Application Model): a refresh token an admin agent
+     * granted once, kept in Vault beside each environment's credential and exchanged for tokens that
+     * act as that person.
+     */
+    interface AppUserConfig {
+
+        /**
+         * The longest the refresh token goes unexchanged, callers or not: Entra expires one unused for 90
+         * days.
+         */
+        @WithDefault("7D")
+        Duration keepAlive();
+
+        /**
+         * How often each replica re-reads each environment's app+user record (one Vault read), to report
+         * and keep alive a consent another replica installed or exchanged.
+         */
+        @WithDefault("5M")
+        Duration checkInterval();
+
+        /**
+         * Where Azure AD sends the admin agent's browser back after consent: this broker's
+         * {@code /v1/app-user/callback}, as registered on the app. The default suits
+         * {@code kubectl port-forward} to port 8080.
+         */
+        @WithDefault("http://localhost:8080/v1/app-user/callback")
+        String redirectUri();
+
+        /** How long a consent started by ops may take to come back to the callback. */
+        @WithDefault("10M")
+        Duration consentTimeout();
     }
 
     interface VaultConfig {

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One Partner Center account the broker serves tokens for: a name, a cloud, where its credential
@@ -21,9 +22,11 @@ import java.util.Objects;
  *            the token endpoint, with {@code {domain}} standing for the tenant
  * @param resource
  *            the Partner Center resource the tokens are for
+ * @param appUserRequiresMfa
+ *            whether an app+user token must say its user signed in with multifactor authentication
  */
 public record Environment(String name, TenantId tenantId, Cloud cloud, String vaultPath, String tokenEndpointTemplate,
-        String resource) {
+        String resource, boolean appUserRequiresMfa) {
 
     /** Where {@link #tokenEndpointTemplate()} takes the tenant domain. */
     public static final String DOMAIN_PLACEHOLDER = "{domain}";
@@ -35,6 +38,12 @@ public record Environment(String name, TenantId tenantId, Cloud cloud, String va
         Objects.requireNonNull(vaultPath, "vaultPath");
         Objects.requireNonNull(tokenEndpointTemplate, "tokenEndpointTemplate");
         Objects.requireNonNull(resource, "resource");
+    }
+
+    /** An environment whose app+user tokens must carry MFA, the default. */
+    public Environment(String name, TenantId tenantId, Cloud cloud, String vaultPath, String tokenEndpointTemplate,
+            String resource) {
+        this(name, tenantId, cloud, vaultPath, tokenEndpointTemplate, resource, true);
     }
 
     /** The v2 endpoint of the cloud's authority: {@code {authority}/{domain}/oauth2/v2.0/token}. */
@@ -49,6 +58,21 @@ public record Environment(String name, TenantId tenantId, Cloud cloud, String va
     public URI tokenEndpoint(String domain) {
         return URI.create(tokenEndpointTemplate.replace(DOMAIN_PLACEHOLDER,
                 URLEncoder.encode(domain, StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * The authorize endpoint beside the token endpoint, where an admin agent's browser is sent to
+     * consent: {@code .../oauth2/v2.0/authorize} (v1: {@code .../oauth2/authorize}); empty when the
+     * token endpoint's path does not end in {@code /token} (a proxy of another shape).
+     */
+    public Optional<URI> authorizeEndpoint(String domain) {
+        URI token = tokenEndpoint(domain);
+        String path = token.getRawPath();
+        if (path == null || !path.endsWith("/token") || token.getRawQuery() != null) {
+            return Optional.empty();
+        }
+        String base = token.toString();
+        return Optional.of(URI.create(base.substring(0, base.length() - "token".length()) + "authorize"));
     }
 
     /**

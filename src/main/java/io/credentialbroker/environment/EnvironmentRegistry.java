@@ -113,7 +113,7 @@ public class EnvironmentRegistry {
             }
             if (problems.size() == before) {
                 built.put(name, new Environment(name, tenantId.orElseThrow(), cloud.orElseThrow(), vaultPath, template,
-                        resource));
+                        resource, config.appUser().requireMfa()));
             }
         });
         if (!problems.isEmpty()) {

@@ -117,7 +117,39 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
                     service -> service.status(name).state() == TokenStatus.State.UNAVAILABLE ? 0 : 1)
                     .description("1 while the environment has a token that may be handed out")
                     .tag("environment", name).register(registry));
+            registerAppUserGauges(tokens, name);
         }
+    }
+
+    /**
+     * The app+user consent as this replica last read or wrote it: NaN while none is installed (or not
+     * read yet), so an alert on age or expiry never fires for an environment without one.
+     */
+    private void registerAppUserGauges(TokenService tokens, String name) {
+        observed.add(Gauge.builder("broker_app_user_refresh_token_age_seconds", tokens,
+                service -> service.appUserStatus(name).consent()
+                        .map(consent -> (double) Duration.between(consent.lastExchangedAt(), service.now())
+                                .getSeconds())
+                        .orElse(Double.NaN))
+                .description("Seconds since the app+user refresh token was last exchanged (Entra expires it after 90"
+                        + " days unused); NaN without a consent")
+                .tag("environment", name).register(registry));
+        observed.add(Gauge.builder("broker_app_user_inactivity_expiry_timestamp_seconds", tokens,
+                service -> service.appUserStatus(name).consent()
+                        .map(consent -> (double) consent.inactivityExpiry().getEpochSecond()).orElse(Double.NaN))
+                .description("When the app+user refresh token would expire if never exchanged again (Unix time);"
+                        + " NaN without a consent")
+                .tag("environment", name).register(registry));
+        observed.add(Gauge.builder("broker_app_user_mfa", tokens,
+                service -> service.appUserStatus(name).consent().map(consent -> consent.mfa() ? 1.0 : 0.0)
+                        .orElse(Double.NaN))
+                .description("1 if the consenting user's last app+user token carried MFA (amr has mfa), 0 if not;"
+                        + " NaN without a consent")
+                .tag("environment", name).register(registry));
+        observed.add(Gauge.builder("broker_app_user_consent_installed", tokens,
+                service -> service.appUserStatus(name).consent().isPresent() ? 1 : 0)
+                .description("1 while an app+user consent is installed for the environment")
+                .tag("environment", name).register(registry));
     }
 
     void removeGauges(@Observes ShutdownEvent event) {
@@ -170,6 +202,24 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
         Counter.builder("broker_token_failures_total")
                 .description("Mints that ended without a token for callers, by reason")
                 .tag("environment", environment).tag("code", reason.code()).register(registry).increment();
+    }
+
+    @Override
+    public void appUserMintFailed(String environment, TokenFailure.Reason reason) {
+        Counter.builder("broker_app_user_failures_total")
+                .description("App+user exchanges that ended without a token for callers, by reason (consent_required:"
+                        + " an admin agent must consent again)")
+                .tag("environment", environment).tag("code", reason.code()).register(registry).increment();
+    }
+
+    /**
+     * An app+user token request ended: {@code granted}, {@code denied}, {@code throttled} or
+     * {@code failed}.
+     */
+    public void appUserTokenRequest(String environment, String outcome, String errorCode) {
+        Counter.builder("broker_app_user_token_requests_total").description("App+user token requests by outcome")
+                .tag("environment", label(environment)).tag("outcome", outcome)
+                .tag("error_code", errorCode == null ? "none" : errorCode).register(registry).increment();
     }
 
     /** A call to Vault: {@code operation} read, write or metadata; {@code outcome} a stable reason. */

@@ -17,18 +17,28 @@ public sealed interface MintResult {
      *            its lifetime from when the request was sent
      * @param refreshIn
      *            when Azure AD suggests refreshing it, if it said
+     * @param refreshToken
+     *            the new refresh token an app+user exchange returns; empty for app-only tokens
      */
-    record Issued(String accessToken, Duration expiresIn, Optional<Duration> refreshIn) implements MintResult {
+    record Issued(String accessToken, Duration expiresIn, Optional<Duration> refreshIn,
+            Optional<String> refreshToken) implements MintResult {
 
         public Issued {
             Objects.requireNonNull(accessToken, "accessToken");
             Objects.requireNonNull(expiresIn, "expiresIn");
             Objects.requireNonNull(refreshIn, "refreshIn");
+            Objects.requireNonNull(refreshToken, "refreshToken");
+        }
+
+        /** An app-only token: no refresh token. */
+        public Issued(String accessToken, Duration expiresIn, Optional<Duration> refreshIn) {
+            this(accessToken, expiresIn, refreshIn, Optional.empty());
         }
 
         @Override
         public String toString() {
-            return "Issued[accessToken=redacted, expiresIn=" + expiresIn + ", refreshIn=" + refreshIn + "]";
+            return "Issued[accessToken=redacted, expiresIn=" + expiresIn + ", refreshIn=" + refreshIn
+                    + (refreshToken.isPresent() ? ", refreshToken=redacted" : "") + "]";
         }
     }
 
@@ -90,7 +100,13 @@ public sealed interface MintResult {
          * tenant cannot be read): the credential belongs to another account. No retry; ops must fix the
          * credential or the pin.
          */
-        TENANT_MISMATCH;
+        TENANT_MISMATCH,
+        /**
+         * Azure AD refused a person's grant ({@code invalid_grant} or {@code interaction_required}): the
+         * refresh token expired through inactivity, was revoked, outlived a password change or an MFA
+         * session, or was issued to another client. No retry; a person must consent again.
+         */
+        GRANT_INVALID;
 
         /** Failures a new credential from Vault might cure. */
         public boolean isCredentialProblem() {

@@ -42,10 +42,13 @@ public record RetryPolicy(int maxRetries, Duration retryBackoff, Duration failur
     /**
      * Quiet period after a failed mint: the failure backoff plus up to 10% jitter, or what the upstream
      * asked for if that is longer; {@link #TENANT_MISMATCH_BACKOFF} after a token from the wrong
-     * tenant.
+     * tenant, and after an app+user grant that needs a person (no consent, a refused one, no MFA):
+     * installing a new consent ends that at once.
      */
     Duration backoffAfterFailure(TokenFailure failure) {
-        if (failure.reason() == TokenFailure.Reason.TENANT_MISMATCH) {
+        if (failure.reason() == TokenFailure.Reason.TENANT_MISMATCH
+                || failure.reason() == TokenFailure.Reason.CONSENT_REQUIRED
+                || failure.reason() == TokenFailure.Reason.MFA_REQUIRED) {
             return TENANT_MISMATCH_BACKOFF;
         }
         return backoffAfterFailure(failure.retryAfter());

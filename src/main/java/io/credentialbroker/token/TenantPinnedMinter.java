@@ -1,9 +1,6 @@
 package io.credentialbroker.token;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,9 +12,6 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.credential.PartnerCredential;
@@ -26,9 +20,10 @@ import io.credentialbroker.environment.TenantId;
 
 /**
  * Holds every token minted for an environment against the tenant it is pinned to, before anything
- * trusts it: the cache's warm-up, refreshes and re-reads, and a rotation's proof all mint through
- * here, so a credential of another account stored under an environment's name can never yield a
- * token labelled with that environment (docs/upstream-behaviour.md, "Tokens name their tenant").
+ * trusts it: the cache's warm-up, refreshes and re-reads, a rotation's proof, and every app+user
+ * exchange (of a refresh token or a consent's authorization code) all mint through here, so a
+ * credential of another account stored under an environment's name can never yield a token labelled
+ * with that environment (docs/upstream-behaviour.md, "Tokens name their tenant").
  *
  * <p>
  * Azure AD's access tokens are JWTs whose payload names the issuing tenant as {@code tid}. The
@@ -44,7 +39,6 @@ public class TenantPinnedMinter implements TokenMinter {
     public static final String TENANT_MISMATCH = "tenant_mismatch";
 
     private static final Logger LOG = Logger.getLogger(TenantPinnedMinter.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TokenMinter delegate;
     private final AuditLog audit;
@@ -59,7 +53,16 @@ public class TenantPinnedMinter implements TokenMinter {
 
     @Override
     public MintResult mint(Environment environment, PartnerCredential credential) {
-        MintResult result = delegate.mint(environment, credential);
+        return pinned(environment, credential, delegate.mint(environment, credential));
+    }
+
+    /** App+user tokens are held to the pin exactly as app-only ones. */
+    @Override
+    public MintResult exchange(Environment environment, PartnerCredential credential, UserGrant grant) {
+        return pinned(environment, credential, delegate.exchange(environment, credential, grant));
+    }
+
+    private MintResult pinned(Environment environment, PartnerCredential credential, MintResult result) {
         if (!(result instanceof MintResult.Issued issued)) {
             return result;
         }
@@ -84,21 +87,10 @@ public class TenantPinnedMinter implements TokenMinter {
     }
 
     /**
-     * The {@code tid} claim of a JWT in compact form (header, payload, signature), or empty if the
-     * token is not one, or names no tenant. Nothing is verified: it only reads.
+     * The {@code tid} claim of a JWT in compact form, or empty if the token is not one, or names no
+     * tenant. Nothing is verified: it only reads.
      */
     static Optional<String> tenantOf(String accessToken) {
-        int first = accessToken.indexOf('.');
-        int second = first < 0 ? -1 : accessToken.indexOf('.', first + 1);
-        if (first <= 0 || second < 0 || accessToken.indexOf('.', second + 1) >= 0) {
-            return Optional.empty(); // not three parts: not a signed JWT (an encrypted one has five)
-        }
-        try {
-            byte[] payload = Base64.getUrlDecoder().decode(accessToken.substring(first + 1, second));
-            JsonNode tid = JSON.readTree(new String(payload, StandardCharsets.UTF_8)).get("tid");
-            return tid != null && tid.isTextual() ? Optional.of(tid.asText()) : Optional.empty();
-        } catch (IllegalArgumentException | IOException e) {
-            return Optional.empty();
-        }
+        return JwtPayload.of(accessToken).flatMap(JwtPayload::tenant);
     }
 }

@@ -132,6 +132,20 @@ public final class TokenCache {
     }
 
     /**
+     * Starts a mint in the background now, whatever the cached token's age, unless one is in flight or
+     * Azure AD is to be left alone: the app+user keep-alive, which must exchange its refresh token even
+     * when no caller asks.
+     */
+    public void refreshNow() {
+        Instant now = clock.instant();
+        synchronized (lock) {
+            if (flight == null && !now.isBefore(quietUntil)) {
+                startFlight();
+            }
+        }
+    }
+
+    /**
      * Mints the first token unless one is cached, being minted or Azure AD is to be left alone;
      * completes, well or badly, when that mint has ended.
      */
@@ -220,6 +234,20 @@ public final class TokenCache {
                 servable
                         ? "; the token that proved it is served from now on: fingerprint " + adopted.fingerprint()
                         : "");
+    }
+
+    /**
+     * Drops the cached token and says why: what it was minted from was withdrawn (an app+user consent
+     * retired). A mint in flight finishes, but its minter refuses to hand on a token of what was
+     * withdrawn.
+     */
+    public void forget() {
+        synchronized (lock) {
+            token = null;
+            lastFailure = TokenFailure.of(TokenFailure.Reason.CONSENT_REQUIRED, clock.instant());
+            quietUntil = Instant.MIN;
+        }
+        LOG.infof("Environment '%s''s app+user token was dropped: its consent was retired", environment.name());
     }
 
     /** When Azure AD's last 429 lets this environment's tenant be asked again, while that is ahead. */
@@ -436,10 +464,14 @@ public final class TokenCache {
     private record Attempt(MintResult result, Instant sentAt) {
     }
 
-    /** Carries a failure out of the flight; never leaves this class. */
-    private static final class MintFailedException extends RuntimeException {
+    /**
+     * Carries a failure out of the flight: thrown by the cache itself, and by a minter that knows the
+     * failure better than an Azure AD answer can say it (the app+user exchange's store and consent
+     * failures). Never leaves the token package.
+     */
+    static final class MintFailedException extends RuntimeException {
 
-        private final transient TokenFailure failure;
+        final transient TokenFailure failure;
 
         MintFailedException(TokenFailure failure) {
             super(failure.reason().code(), null, false, false);

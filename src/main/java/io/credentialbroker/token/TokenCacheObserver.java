@@ -20,6 +20,10 @@ public interface TokenCacheObserver {
     default void mintFailed(String environment, TokenFailure.Reason reason) {
     }
 
+    /** An app+user exchange ended without a token for callers, for this reason. */
+    default void appUserMintFailed(String environment, TokenFailure.Reason reason) {
+    }
+
     /** One request to Azure AD ended, well or badly, after {@code took}. */
     default void azureAdAnswered(String environment, MintResult result, Duration took) {
     }

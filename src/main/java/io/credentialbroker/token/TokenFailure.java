@@ -50,6 +50,13 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
          * stored for it belongs to another account.
          */
         TENANT_MISMATCH("tenant_mismatch"),
+        /**
+         * App+user: no refresh token is installed, or Azure AD refused it (docs/upstream-behaviour.md,
+         * "App+user tokens (Secure Application Model)"); an admin agent must consent again.
+         */
+        CONSENT_REQUIRED("consent_required"),
+        /** App+user: the token's user signed in without multifactor authentication, which is required. */
+        MFA_REQUIRED("mfa_required"),
         /** The caller stopped waiting while a token was still being minted. */
         MINT_IN_PROGRESS("mint_in_progress"),
         INTERNAL_ERROR("internal_error");
@@ -83,6 +90,7 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
                 case THROTTLED -> AZURE_AD_THROTTLED;
                 case TRANSIENT -> AZURE_AD_UNAVAILABLE;
                 case TENANT_MISMATCH -> TENANT_MISMATCH;
+                case GRANT_INVALID -> CONSENT_REQUIRED;
             };
         }
     }
@@ -91,17 +99,17 @@ public record TokenFailure(Reason reason, Instant at, int httpStatus, List<Integ
         errorCodes = List.copyOf(errorCodes);
     }
 
-    static TokenFailure of(Reason reason, Instant at) {
+    public static TokenFailure of(Reason reason, Instant at) {
         return new TokenFailure(reason, at, 0, List.of(), null, null, Optional.empty());
     }
 
-    static TokenFailure fromAzureAd(MintResult.Failed failed, Instant at) {
+    public static TokenFailure fromAzureAd(MintResult.Failed failed, Instant at) {
         Reason reason = Reason.forAzureAd(failed.kind());
         return new TokenFailure(reason, at, failed.httpStatus(), failed.errorCodes(), failed.traceId(),
                 failed.correlationId(), failed.retryAfter());
     }
 
-    static TokenFailure fromStore(CredentialStoreException e, Instant at) {
+    public static TokenFailure fromStore(CredentialStoreException e, Instant at) {
         Reason reason = switch (e.reason()) {
             case NOT_FOUND -> Reason.ENVIRONMENT_NOT_CONFIGURED;
             case PERMISSION_DENIED -> Reason.VAULT_PERMISSION_DENIED;

@@ -22,10 +22,13 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.BrokerExecutors;
 import io.credentialbroker.config.InvalidConfigurationException;
 import io.credentialbroker.credential.ActiveCredentials;
+import io.credentialbroker.credential.AppUserConsent;
+import io.credentialbroker.credential.AppUserConsents;
 import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Environment;
@@ -44,30 +47,48 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
     private static final Logger LOG = Logger.getLogger(TokenService.class);
 
     private final Map<String, TokenCache> caches;
+    private final Map<String, AppUserTokens> appUser;
     private final BrokerConfig.TokenConfig config;
+    private final BrokerConfig.AppUserConfig appUserConfig;
+    private final ExecutorService minting;
     private final ScheduledExecutorService checking;
     private final Clock clock;
     private volatile boolean warmedUp;
 
     @Inject
     TokenService(EnvironmentRegistry environments, CredentialStore credentials, TokenMinter minter,
-            BrokerConfig config, Clock clock, TokenCacheObserver observer, BrokerExecutors executors) {
+            BrokerConfig config, Clock clock, TokenCacheObserver observer, BrokerExecutors executors,
+            AppUserConsents consents, AuditLog audit) {
         this.config = config.token();
+        this.appUserConfig = config.appUser();
         if (this.config.warmUpConcurrency() < 1) {
             throw new InvalidConfigurationException(List.of("broker.token.warm-up-concurrency must be at least 1, was "
                     + this.config.warmUpConcurrency()));
         }
         this.clock = clock;
-        ExecutorService minting = executors.tokenMinting();
+        this.minting = executors.tokenMinting();
         this.checking = executors.tokenRefreshCheck();
         TokenLifetimePolicy lifetimes = TokenLifetimePolicy.from(this.config);
         RetryPolicy retries = RetryPolicy.from(this.config);
         Map<String, TokenCache> built = new LinkedHashMap<>();
+        Map<String, AppUserTokens> builtAppUser = new LinkedHashMap<>();
+        TokenCacheObserver appUserObserver = new TokenCacheObserver() {
+
+            @Override
+            public void mintFailed(String environment, TokenFailure.Reason reason) {
+                observer.appUserMintFailed(environment, reason);
+            }
+        };
         for (Environment environment : environments.all()) {
             built.put(environment.name(),
                     new TokenCache(environment, credentials, minter, lifetimes, retries, clock, minting, observer));
+            AppUserExchange exchange = new AppUserExchange(consents, minter, environment.appUserRequiresMfa(), audit,
+                    clock, observer);
+            builtAppUser.put(environment.name(), new AppUserTokens(exchange, new TokenCache(environment, credentials,
+                    exchange, lifetimes, retries, clock, minting, appUserObserver)));
         }
         this.caches = Collections.unmodifiableMap(built);
+        this.appUser = Collections.unmodifiableMap(builtAppUser);
     }
 
     void start(@Observes StartupEvent event) {
@@ -82,6 +103,7 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
         }
         long every = config.checkInterval().toMillis();
         checking.scheduleWithFixedDelay(this::refreshDueTokens, every, every, TimeUnit.MILLISECONDS);
+        checking.execute(this::checkAppUser);
     }
 
     /**
@@ -133,6 +155,44 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
     }
 
     /**
+     * An app+user token for the named environment that a caller may use now: exchanged from the
+     * environment's consent, its successor refresh token stored before it is handed out.
+     *
+     * @throws UnknownEnvironmentException
+     *             if no such environment is configured
+     */
+    public CompletableFuture<TokenGrant> grantAppUser(String environment) {
+        return appUser(environment).cache().grant();
+    }
+
+    /** The state of the environment's app+user tokens, and the consent as this replica last saw it. */
+    public AppUserStatus appUserStatus(String environment) {
+        AppUserTokens tokens = appUser(environment);
+        Optional<AppUserExchange.Known> known = tokens.exchange().known();
+        return new AppUserStatus(tokens.cache().status(), known.isPresent(),
+                known.map(AppUserExchange.Known::consent));
+    }
+
+    /**
+     * A consent was just installed (and proved by the exchange that gave {@code proof}): the app+user
+     * cache serves the proof's token if the lifetime policy accepts it, and forgets a failure that
+     * waited for a person.
+     */
+    public void adoptAppUser(String environment, PartnerCredential app, AppUserConsent installed,
+            MintResult.Issued proof, Instant sentAt) {
+        AppUserTokens tokens = appUser(environment);
+        tokens.exchange().remember(Optional.of(installed));
+        tokens.cache().useCredential(app, proof, sentAt);
+    }
+
+    /** The consent was retired: the app+user cache drops nothing it served, but serves no new token. */
+    public void retireAppUser(String environment) {
+        AppUserTokens tokens = appUser(environment);
+        tokens.exchange().remember(Optional.empty());
+        tokens.cache().forget();
+    }
+
+    /**
      * @throws UnknownEnvironmentException
      *             if no such environment is configured
      */
@@ -148,6 +208,7 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
     @Override
     public void activate(String environment, PartnerCredential credential) {
         cache(environment).useCredential(credential);
+        appUser(environment).cache().useCredential(credential);
     }
 
     /**
@@ -177,7 +238,57 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
         return cache;
     }
 
+    private AppUserTokens appUser(String environment) {
+        AppUserTokens tokens = environment == null ? null : appUser.get(environment);
+        if (tokens == null) {
+            throw new UnknownEnvironmentException(environment);
+        }
+        return tokens;
+    }
+
+    /**
+     * Re-reads each environment's app+user record every {@code broker.app-user.check-interval}, so what
+     * this replica reports (and keeps alive) follows what other replicas installed and exchanged. The
+     * reads run on the mint threads, never on the refresh-check thread.
+     */
+    private void checkAppUser() {
+        for (AppUserTokens tokens : appUser.values()) {
+            Environment environment = tokens.cache().environment();
+            try {
+                minting.execute(() -> {
+                    try {
+                        tokens.exchange().load(environment);
+                    } catch (RuntimeException e) {
+                        LOG.warnf("Reading environment '%s''s app+user record failed: %s", environment.name(),
+                                e.getMessage());
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return; // shutting down
+            }
+        }
+        long every = appUserConfig.checkInterval().toMillis();
+        try {
+            checking.schedule(this::checkAppUser, every, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
+        }
+    }
+
     private void refreshDueTokens() {
+        Instant now = clock.instant();
+        for (AppUserTokens tokens : appUser.values()) {
+            try {
+                // refresh ahead for callers, and exchange at least every keep-alive with none
+                tokens.cache().refreshIfDue(false);
+                if (tokens.exchange().keepAliveDue(now, appUserConfig.keepAlive())) {
+                    tokens.cache().refreshNow();
+                }
+            } catch (RuntimeException e) {
+                LOG.errorf("Checking environment '%s''s app+user token failed: %s",
+                        tokens.cache().environment().name(), e.getClass().getName());
+            }
+        }
         for (TokenCache cache : caches.values()) {
             try {
                 cache.refreshIfDue(config.warmUp() && warmedUp);
@@ -187,5 +298,9 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
                         e.getClass().getName());
             }
         }
+    }
+
+    /** One environment's app+user exchange and the cache it mints for. */
+    private record AppUserTokens(AppUserExchange exchange, TokenCache cache) {
     }
 }

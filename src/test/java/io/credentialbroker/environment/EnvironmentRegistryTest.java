@@ -11,6 +11,7 @@ import java.util.Optional;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
+import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.BrokerConfig.EnvironmentConfig;
 import io.credentialbroker.config.InvalidConfigurationException;
 
@@ -36,6 +37,11 @@ class EnvironmentRegistryTest {
         static Settings endpoint(String tokenEndpoint) {
             return new Settings("public", Optional.empty(), Optional.of(tokenEndpoint), Optional.empty());
         }
+
+        @Override
+        public BrokerConfig.EnvironmentAppUserConfig appUser() {
+            return () -> true;
+        }
     }
 
     @Test
@@ -50,6 +56,10 @@ class EnvironmentRegistryTest {
         assertThat(sandbox.resource()).isEqualTo("https://api.partnercenter.microsoft.com");
         assertThat(sandbox.vaultPath()).isEqualTo("partner-center/sandbox");
         assertThat(sandbox.usesV1Endpoint()).isFalse();
+        assertThat(sandbox.authorizeEndpoint("contoso.onmicrosoft.com")).hasValueSatisfying(authorize -> assertThat(
+                authorize)
+                .hasToString("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"));
+        assertThat(sandbox.appUserRequiresMfa()).isTrue();
 
         assertThat(registry.find("gov").orElseThrow().tokenEndpoint("t").getHost())
                 .isEqualTo("login.microsoftonline.us");

@@ -22,6 +22,7 @@ import io.credentialbroker.token.MintResult;
 import io.credentialbroker.token.MintResult.Failed;
 import io.credentialbroker.token.MintResult.FailureKind;
 import io.credentialbroker.token.MintResult.Issued;
+import io.credentialbroker.token.UserGrant;
 
 /**
  * Reads Azure AD's answer to a token request into a {@link MintResult}: a grant, or a failure
@@ -59,6 +60,9 @@ final class AzureAdAnswers {
     private static final Pattern DELTA_SECONDS = Pattern.compile("[0-9]{1,18}");
     private static final Pattern POSITIVE_SECONDS = Pattern.compile("[0-9]{1,10}");
     private static final int MAX_ERROR_CODES = 16;
+
+    /** OAuth 2.0 errors that refuse a person's grant: only a new consent helps. */
+    private static final Set<String> GRANT_ERRORS = Set.of("invalid_grant", "interaction_required");
 
     private final Clock clock;
     private final ObjectMapper json;
@@ -112,7 +116,15 @@ final class AzureAdAnswers {
         // falls back to its own refresh-before.
         Optional<Duration> refreshIn = positiveSeconds(grant.get("refresh_in"))
                 .filter(refresh -> refresh.compareTo(expiresIn.get()) < 0);
-        return new Issued(accessToken.textValue(), expiresIn.get(), refreshIn);
+        // Only an app+user exchange is answered with a refresh token; one that could not be handed on
+        // intact is as useless as a broken access token.
+        JsonNode refreshToken = grant.get("refresh_token");
+        if (refreshToken != null && !(refreshToken.isTextual() && isUsableToken(refreshToken.textValue())
+                && refreshToken.textValue().length() <= UserGrant.MAX_REFRESH_TOKEN_CHARS)) {
+            return malformed;
+        }
+        return new Issued(accessToken.textValue(), expiresIn.get(), refreshIn,
+                Optional.ofNullable(refreshToken).map(JsonNode::textValue));
     }
 
     /**
@@ -181,6 +193,12 @@ final class AzureAdAnswers {
         }
         if (status >= 500 || TRANSIENT_ERRORS.contains(error)) {
             return FailureKind.TRANSIENT;
+        }
+        if (GRANT_ERRORS.contains(error)) {
+            // AADSTS700082 (expired through inactivity), 50173 (revoked, password changed), 50076, 50078,
+            // 50079 (MFA required, expired or not enrolled), or a grant issued to another client: the codes
+            // say which, the answer is always a new consent (docs/upstream-behaviour.md).
+            return FailureKind.GRANT_INVALID;
         }
         if ("invalid_client".equals(error)) {
             return errorCodes.contains(AADSTS_SECRET_EXPIRED)

@@ -22,6 +22,7 @@ import io.credentialbroker.token.MintResult.Failed;
 import io.credentialbroker.token.MintResult.FailureKind;
 import io.credentialbroker.token.MintResult.Issued;
 import io.credentialbroker.token.TokenMinter;
+import io.credentialbroker.token.UserGrant;
 
 /**
  * Mints app-only tokens with the client-credentials grant against an environment's Azure AD token
@@ -80,6 +81,18 @@ public class AzureAdTokenMinter implements TokenMinter {
     public MintResult mint(Environment environment, PartnerCredential credential) {
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(credential, "credential");
+        return request(environment, credential, form(environment, credential));
+    }
+
+    @Override
+    public MintResult exchange(Environment environment, PartnerCredential credential, UserGrant grant) {
+        Objects.requireNonNull(environment, "environment");
+        Objects.requireNonNull(credential, "credential");
+        Objects.requireNonNull(grant, "grant");
+        return request(environment, credential, form(environment, credential, grant));
+    }
+
+    private MintResult request(Environment environment, PartnerCredential credential, String form) {
         RequestLog log = new RequestLog(environment.name(), System.nanoTime());
 
         if (credential.clientSecret().isBlank()) {
@@ -90,7 +103,7 @@ public class AzureAdTokenMinter implements TokenMinter {
         try {
             URI endpoint = environment.tokenEndpoint(credential.domain());
             log.endpoint = endpointForLog(endpoint);
-            response = transport.post(endpoint, form(environment, credential), log.clientRequestId, log.startNanos,
+            response = transport.post(endpoint, form, log.clientRequestId, log.startNanos,
                     status -> log.status = status);
         } catch (IllegalArgumentException e) {
             // A template that gives no http(s) URI: only configuration can fix that.
@@ -115,6 +128,38 @@ public class AzureAdTokenMinter implements TokenMinter {
             appendField(form, "scope", environment.resource() + "/.default");
         }
         return form.toString();
+    }
+
+    /**
+     * An app+user exchange: the person's grant and the app's credential, for the Partner Center
+     * resource's {@code user_impersonation} scope plus {@code offline_access}, which makes Azure AD
+     * return the next refresh token (docs/upstream-behaviour.md, "App+user tokens (Secure Application
+     * Model)"). The grant's values are only ever here, like the secret.
+     */
+    private static String form(Environment environment, PartnerCredential credential, UserGrant grant) {
+        StringBuilder form = new StringBuilder(2048);
+        if (grant instanceof UserGrant.RefreshToken refresh) {
+            appendField(form, "grant_type", "refresh_token");
+            appendField(form, "refresh_token", refresh.value());
+        } else if (grant instanceof UserGrant.AuthorizationCode code) {
+            appendField(form, "grant_type", "authorization_code");
+            appendField(form, "code", code.code());
+            appendField(form, "redirect_uri", code.redirectUri().toString());
+            appendField(form, "code_verifier", code.codeVerifier());
+        }
+        appendField(form, "client_id", credential.clientId());
+        appendField(form, "client_secret", credential.clientSecret().reveal());
+        if (environment.usesV1Endpoint()) {
+            appendField(form, "resource", environment.resource());
+        } else {
+            appendField(form, "scope", userScope(environment));
+        }
+        return form.toString();
+    }
+
+    /** The scope an app+user token is asked for, on v2 endpoints. */
+    public static String userScope(Environment environment) {
+        return environment.resource() + "/user_impersonation offline_access";
     }
 
     private static void appendField(StringBuilder form, String name, String value) {
