@@ -52,7 +52,7 @@ public class Grants {
             for (String permission : grant.permissions()) {
                 Permission.fromConfigName(permission.trim()).ifPresentOrElse(permissions::add,
                         () -> problems.add(key + ".permissions: unknown permission '" + permission
-                                + "' (expected token or credentials)"));
+                                + "' (expected token, app-user-token or credentials)"));
             }
             Set<String> covered = new HashSet<>();
             boolean all = false;

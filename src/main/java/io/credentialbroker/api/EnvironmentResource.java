@@ -87,8 +87,51 @@ public class EnvironmentResource {
     public CompletionStage<RestResponse<TokenResponse>> token(@PathParam("environment") String name,
             @Context HttpServerRequest http, @Context ContainerRequestContext request, String body) {
         Caller caller = callers.of(identity);
-        // The token endpoint comes from configuration only (reliability case 30): refuse anything a
-        // caller might think chooses the tenant, scope or authority, rather than silently ignore it.
+        refuseParameters(http, body);
+        // looked up once: the issuer refuses (and audits) a name that is not an environment
+        Environment environment = environments.find(name).orElse(null);
+        return issuer.issue(caller, name, RequestIds.of(request))
+                .thenApply(grant -> tokenResponse(environment, TokenResponse.APP, grant));
+    }
+
+    @POST
+    @Path("/{environment}/app-user-token")
+    @Operation(summary = "Get an app+user access token for an environment",
+            description = "A token that acts as the admin agent who consented (Partner Center's Secure Application"
+                    + " Model), for the operations that refuse app-only tokens; to callers granted `app-user-token`"
+                    + " on the environment. Exchanged from the environment's consent, whose next refresh token is"
+                    + " stored before the token is handed out. Takes no body and no query parameters.")
+    @APIResponse(responseCode = "200", description = "A token labelled with its environment and \"kind\": \"app+user\"",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = TokenResponse.class)))
+    @APIResponse(responseCode = "400", description = "The request carried parameters or a body",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "401", description = "No valid bearer token",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "403", description = "The caller has no `app-user-token` grant for this environment",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "No such environment (told only to callers granted every one)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "429", description = "The caller is over its rate limit; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503",
+            description = "No token can be had now; `consent_required` or `mfa_required` when an admin agent must"
+                    + " consent again; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public CompletionStage<RestResponse<TokenResponse>> appUserToken(@PathParam("environment") String name,
+            @Context HttpServerRequest http, @Context ContainerRequestContext request, String body) {
+        Caller caller = callers.of(identity);
+        refuseParameters(http, body);
+        Environment environment = environments.find(name).orElse(null);
+        return issuer.issueAppUser(caller, name, RequestIds.of(request))
+                .thenApply(grant -> tokenResponse(environment, TokenResponse.APP_USER, grant));
+    }
+
+    /**
+     * The token endpoints take everything from configuration (reliability case 30): refuse anything a
+     * caller might think chooses the tenant, scope or authority, rather than silently ignore it.
+     */
+    private static void refuseParameters(HttpServerRequest http, String body) {
         String query = http.query();
         if (query != null && !query.isEmpty()) {
             throw new InvalidRequestException("The token request takes no query parameters: the tenant, scope and"
@@ -98,19 +141,16 @@ public class EnvironmentResource {
             throw new InvalidRequestException("The token request takes no body: the tenant, scope and authority"
                     + " come from the broker's configuration.");
         }
-        // looked up once: the issuer refuses (and audits) a name that is not an environment
-        Environment environment = environments.find(name).orElse(null);
-        return issuer.issue(caller, name, RequestIds.of(request))
-                .thenApply(grant -> tokenResponse(environment, grant));
     }
 
-    private static RestResponse<TokenResponse> tokenResponse(Environment environment, TokenGrant grant) {
+    private static RestResponse<TokenResponse> tokenResponse(Environment environment, String kind,
+            TokenGrant grant) {
         if (!environment.name().equals(grant.token().environment())) {
             // cannot happen (each environment has its own cache); never label a token with another name
             throw new IllegalStateException("a token of another environment reached environment '"
                     + environment.name() + "'");
         }
-        return RestResponse.ResponseBuilder.ok(TokenResponse.of(environment, grant))
+        return RestResponse.ResponseBuilder.ok(TokenResponse.of(environment, kind, grant))
                 .header(ENVIRONMENT_HEADER, environment.name())
                 .header(HttpHeaders.CACHE_CONTROL, "no-store")
                 .header("Pragma", "no-cache")

@@ -14,6 +14,7 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import io.credentialbroker.access.AccessDeniedException;
 import io.credentialbroker.access.NotAuthenticatedException;
 import io.credentialbroker.access.RateLimitedException;
+import io.credentialbroker.consent.AppUserRefusedException;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.environment.EnvironmentRegistry;
 import io.credentialbroker.environment.UnknownEnvironmentException;
@@ -137,6 +138,25 @@ public class ProblemMappers {
                     e.getMessage(), e.environment(), e.code(), null, null);
         };
         return problem(problem);
+    }
+
+    /** App+user consent changes refused: nothing was stored. */
+    @ServerExceptionMapper
+    Response appUserRefused(AppUserRefusedException e) {
+        String title = switch (e.reason().status()) {
+            case 412 -> "Precondition failed";
+            case 409 -> "Not installed";
+            default -> "Grant not accepted";
+        };
+        String type = switch (e.reason().status()) {
+            case 412 -> "precondition-failed";
+            case 409 -> "app-user-not-installed";
+            default -> "grant-not-accepted";
+        };
+        return problem(new Problem(Problem.type(type), title, e.reason().status(), e.getMessage(), e.environment(),
+                e.reason().code(), null, e.reason() == AppUserRefusedException.Reason.STALE_VERSION
+                        ? HttpHeaders.IF_MATCH
+                        : null));
     }
 
     @ServerExceptionMapper

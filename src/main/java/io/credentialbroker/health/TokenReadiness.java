@@ -1,5 +1,7 @@
 package io.credentialbroker.health;
 
+import java.util.Optional;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.health.HealthCheck;
@@ -9,6 +11,8 @@ import org.eclipse.microprofile.health.Readiness;
 
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
+import io.credentialbroker.token.AppUserStatus;
+import io.credentialbroker.token.TokenFailure;
 import io.credentialbroker.token.TokenService;
 import io.credentialbroker.token.TokenStatus;
 
@@ -47,8 +51,34 @@ public class TokenReadiness implements HealthCheck {
             status.lastFailure()
                     .ifPresent(failure -> response.withData(prefix + "last_error", failure.reason().code()));
             canServe |= canServe(status);
+            appUser(environment.name(), response);
         }
         return response.status(canServe).build();
+    }
+
+    /**
+     * The app+user state, as detail only: app-only tokens are what readiness is about, and a consent
+     * that needs a person does not make a pod unable to serve them.
+     */
+    private void appUser(String name, HealthCheckResponseBuilder response) {
+        AppUserStatus status = tokens.appUserStatus(name);
+        String prefix = name + ".app_user";
+        Optional<TokenFailure> failure = status.tokens().lastFailure();
+        if (failure.isPresent()) {
+            String code = failure.get().reason().code();
+            response.withData(prefix, code);
+            if (failure.get().reason() == TokenFailure.Reason.CONSENT_REQUIRED
+                    || failure.get().reason() == TokenFailure.Reason.MFA_REQUIRED) {
+                response.withData(prefix + "_action",
+                        "an Admin Agent must consent again, with MFA: GET /v1/environments/"
+                                + name + "/app-user/consent (README: re-consent an environment)");
+            }
+        } else if (status.consent().isPresent()) {
+            response.withData(prefix, "installed");
+            response.withData(prefix + "_inactivity_expiry", status.consent().get().inactivityExpiry().toString());
+        } else if (status.read()) {
+            response.withData(prefix, "not_installed");
+        }
     }
 
     /** Whether this environment can answer a caller now, at once or by minting. */

@@ -103,7 +103,9 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
         }
         long every = config.checkInterval().toMillis();
         checking.scheduleWithFixedDelay(this::refreshDueTokens, every, every, TimeUnit.MILLISECONDS);
-        checking.execute(this::checkAppUser);
+        // The first read waits a check-interval too: a replica that exchanges before then reads the
+        // record anyway, and a burst of reads at every start would only add to Vault's load.
+        checking.schedule(this::checkAppUser, appUserConfig.checkInterval().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**

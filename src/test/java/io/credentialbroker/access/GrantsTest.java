@@ -37,8 +37,20 @@ class GrantsTest {
         assertThat(grants.allows(BILLING, "sandbox", Permission.TOKEN)).isTrue();
         assertThat(grants.allows(BILLING, "primary", Permission.TOKEN)).isFalse();
         assertThat(grants.allows(BILLING, "sandbox", Permission.CREDENTIALS)).isFalse();
+        // app+user tokens act as a person: a token grant does not reach them
+        assertThat(grants.allows(BILLING, "sandbox", Permission.APP_USER_TOKEN)).isFalse();
         assertThat(grants.allows(OPS, "sandbox", Permission.TOKEN)).isFalse();
         assertThat(grants.allowsEverywhere(BILLING, Permission.TOKEN)).isFalse();
+    }
+
+    @Test
+    void appUserTokensAreGrantedByTheirOwnName() {
+        Grants grants = new Grants(Map.of("partner-ops",
+                new Grant(List.of(BILLING.name()), List.of("sandbox"), List.of("app-user-token"))), ENVIRONMENTS);
+
+        assertThat(grants.allows(BILLING, "sandbox", Permission.APP_USER_TOKEN)).isTrue();
+        assertThat(grants.allows(BILLING, "sandbox", Permission.TOKEN)).isFalse();
+        assertThat(grants.allows(BILLING, "primary", Permission.APP_USER_TOKEN)).isFalse();
     }
 
     @Test
@@ -65,7 +77,7 @@ class GrantsTest {
         assertThatThrownBy(() -> new Grants(configured, ENVIRONMENTS))
                 .isInstanceOfSatisfying(InvalidConfigurationException.class, e -> assertThat(e.problems())
                         .containsExactly(
-                                "broker.grants.billing.permissions: unknown permission 'admin' (expected token or credentials)",
+                                "broker.grants.billing.permissions: unknown permission 'admin' (expected token, app-user-token or credentials)",
                                 "broker.grants.billing.environments: unknown environment 'prod' (configured: primary, sandbox)",
                                 "broker.grants.nobody.callers: names no caller"));
     }

@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -122,6 +123,34 @@ public final class AzureAdStandIn {
         String tid = tenantId == null ? "" : "\"tid\":\"" + tenantId + "\",";
         return jwt("{" + tid + "\"aud\":\"https://api.partnercenter.microsoft.com\",\"idtyp\":\"app\",\"uti\":\"fake-"
                 + label + "-token-" + UUID.randomUUID() + "\"}");
+    }
+
+    /**
+     * A fake app+user access token of the account's tenant: it names its user ({@code upn}) and how
+     * they signed in ({@code amr}), with or without multifactor authentication.
+     */
+    public static String newUserToken(Fixtures.Account account, String user, boolean mfa) {
+        return jwt("{\"tid\":\"" + account.tenantId() + "\",\"aud\":\"https://api.partnercenter.microsoft.com\","
+                + "\"upn\":\"" + user + "\",\"amr\":[\"pwd\"" + (mfa ? ",\"mfa\"" : "")
+                + "],\"scp\":\"user_impersonation\","
+                + "\"uti\":\"fake-user-token-" + UUID.randomUUID() + "\"}");
+    }
+
+    /** A refresh-token exchange for the tenant, sending exactly this refresh token. */
+    public static MappingBuilder refreshTokenRequest(String domain, String refreshToken) {
+        return tokenRequest(domain).withRequestBody(containing("grant_type=refresh_token"))
+                .withRequestBody(
+                        containing("refresh_token=" + URLEncoder.encode(refreshToken, StandardCharsets.UTF_8)));
+    }
+
+    /** An app+user answer: the access token and the next refresh token. */
+    public static ResponseDefinitionBuilder issuedForUser(String token, String refreshToken, int expiresIn) {
+        return aResponse().withStatus(200).withHeader("Content-Type", "application/json; charset=utf-8")
+                .withBody(
+                        "{\"token_type\":\"Bearer\",\"scope\":\"https://api.partnercenter.microsoft.com/user_impersonation\","
+                                + "\"expires_in\":" + expiresIn + ",\"access_token\":\"" + token
+                                + "\",\"refresh_token\":\""
+                                + refreshToken + "\"}");
     }
 
     /** A compact JWT with this payload, {@code alg: none} and a fake signature. */
