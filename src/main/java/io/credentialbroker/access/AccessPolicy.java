@@ -18,13 +18,16 @@ import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.InvalidConfigurationException;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
+import io.credentialbroker.metrics.BrokerMetrics;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.Startup;
 
 /**
- * Decides whether a caller may do something in an environment, records every refusal in the audit
- * trail, and applies the per-caller rate limit to token requests. A caller granted only the sandbox
- * can never obtain a primary token: nothing but {@link Grants} opens an environment.
+ * Decides whether a caller may do something in an environment, records refusals in the audit trail,
+ * and applies the per-caller rate limit to token requests and to denied requests of any kind. A
+ * caller granted only the sandbox can never obtain a primary token: nothing but {@link Grants}
+ * opens an environment. A caller that keeps asking for what it may not have, or keeps asking past
+ * its limit, gets 429 and one audit line a minute ({@link ThrottledAudit}), not one per request.
  */
 @Startup
 @ApplicationScoped
@@ -35,16 +38,18 @@ public class AccessPolicy {
     private final Grants grants;
     private final RateLimiter rateLimiter;
     private final AuditLog audit;
+    private final ThrottledAudit throttledAudit;
     private final EnvironmentRegistry environments;
     private final Clock clock;
     private final boolean authEnabled;
 
     @Inject
     AccessPolicy(Grants grants, RateLimiter rateLimiter, AuditLog audit, EnvironmentRegistry environments,
-            BrokerConfig config, Clock clock) {
+            BrokerConfig config, Clock clock, BrokerMetrics metrics) {
         this.grants = grants;
         this.rateLimiter = rateLimiter;
         this.audit = audit;
+        this.throttledAudit = new ThrottledAudit(audit, clock, metrics::auditEventSuppressed);
         this.environments = environments;
         this.clock = clock;
         this.authEnabled = config.auth().enabled();
@@ -66,9 +71,14 @@ public class AccessPolicy {
     }
 
     /**
+     * A denied request counts against the caller's rate limit like a token request: a caller probing
+     * what it may not have is held to the same pace.
+     *
      * @throws AccessDeniedException,
      *             after recording the denial, when no grant gives the caller the permission in the
      *             environment
+     * @throws RateLimitedException
+     *             instead, when the caller is not granted and over its rate limit
      */
     public void require(Caller caller, String environment, Permission permission, AuditAction action,
             String requestId) {
@@ -76,6 +86,7 @@ public class AccessPolicy {
                 || grants.allowsEverywhere(caller, permission)) {
             return;
         }
+        throttle(caller, environment, action, requestId);
         audit.record(AuditEvent.accessDenied(clock.instant(), caller.name(), named(environment), action, requestId));
         String where = EnvironmentRegistry.isWellFormedName(environment)
                 ? "environment '" + environment + "'"
@@ -112,9 +123,15 @@ public class AccessPolicy {
     private void admit(Caller caller, String environment, String requestId, Permission permission,
             AuditAction action) {
         require(caller, environment, permission, action, requestId);
+        throttle(caller, environment, action, requestId);
+    }
+
+    /** Takes one request from the caller's bucket, or refuses it (429) when the bucket is empty. */
+    private void throttle(Caller caller, String environment, AuditAction action, String requestId) {
         Optional<Duration> wait = rateLimiter.acquire(caller);
         if (wait.isPresent()) {
-            audit.record(AuditEvent.rateLimited(clock.instant(), caller.name(), named(environment), requestId));
+            throttledAudit.record(caller.name(),
+                    AuditEvent.rateLimited(clock.instant(), caller.name(), named(environment), action, requestId));
             throw new RateLimitedException(wait.get());
         }
     }

@@ -14,9 +14,10 @@ import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.InvalidConfigurationException;
 
 /**
- * A token bucket per caller on the token endpoint: each caller has its own, so one noisy caller
- * runs out alone. Only callers that passed the grant check get a bucket, so their number is bounded
- * by the grants.
+ * A token bucket per caller, taken from by token requests and by denied requests of any kind: each
+ * caller has its own, so one noisy caller runs out alone. Callers are verified identities (the
+ * issuer's service accounts), never a name a request makes up; a bucket that has refilled is the
+ * same as none, so above {@value #PRUNE_ABOVE} callers those are forgotten.
  *
  * <p>
  * Each bucket is kept as the generic cell rate algorithm keeps it, one number per caller (the
@@ -28,6 +29,7 @@ import io.credentialbroker.config.InvalidConfigurationException;
 public class RateLimiter {
 
     private static final long NANOS_PER_MILLI = 1_000_000L;
+    private static final int PRUNE_ABOVE = 10_000;
 
     /** Time one request uses up: 1 / rate. */
     private final long intervalNanos;
@@ -55,6 +57,9 @@ public class RateLimiter {
     public Optional<Duration> acquire(Caller caller) {
         AtomicLong arrival = nextArrival.get(caller.name());
         if (arrival == null) {
+            if (nextArrival.size() >= PRUNE_ABOVE) {
+                prune();
+            }
             arrival = nextArrival.computeIfAbsent(caller.name(), ignored -> new AtomicLong(Long.MIN_VALUE));
         }
         long now = clock.millis() * NANOS_PER_MILLI;
@@ -70,5 +75,11 @@ public class RateLimiter {
                 return Optional.empty();
             }
         }
+    }
+
+    /** Forgets full buckets: their next arrival time has passed, so they admit as a new one would. */
+    private void prune() {
+        long now = clock.millis() * NANOS_PER_MILLI;
+        nextArrival.values().removeIf(arrival -> arrival.get() <= now);
     }
 }

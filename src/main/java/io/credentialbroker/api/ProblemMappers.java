@@ -104,7 +104,7 @@ public class ProblemMappers {
         long retryAfter = seconds(e.retryAfter());
         return Response.status(429).type(Problem.MEDIA_TYPE).header(HttpHeaders.RETRY_AFTER, retryAfter)
                 .entity(new Problem(Problem.type("rate-limited"), "Too many requests", 429,
-                        "This caller is over its token request rate limit; retry after " + retryAfter + " s.", null,
+                        "This caller is over its request rate limit; retry after " + retryAfter + " s.", null,
                         "rate_limited", retryAfter))
                 .build();
     }

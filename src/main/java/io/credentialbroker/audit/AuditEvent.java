@@ -44,14 +44,26 @@ import java.util.Objects;
  *            for a tenant mismatch, the tenant ID the token named, if it named one
  * @param droppedEvents
  *            for an audit overflow, how many events could not be written
+ * @param suppressedEvents
+ *            for a rate-limit refusal, how many of the caller's refusals before it were left out of
+ *            the trail
  */
 public record AuditEvent(Instant time, String caller, String environment, AuditAction action, AuditOutcome outcome,
         Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
         String errorCode, String requestId, String rotationId, List<Integer> azureAdErrorCodes, String expectedTenant,
-        String foundTenant, Long droppedEvents) {
+        String foundTenant, Long droppedEvents, Long suppressedEvents) {
 
     /** The caller named in events of the broker's own doing. */
     public static final String BROKER = "broker";
+
+    /** An event of a kind that never leaves others out (every kind but a rate-limit refusal). */
+    public AuditEvent(Instant time, String caller, String environment, AuditAction action, AuditOutcome outcome,
+            Integer credentialVersion, Integer fromVersion, Integer toVersion, String tokenFingerprint,
+            String errorCode, String requestId, String rotationId, List<Integer> azureAdErrorCodes,
+            String expectedTenant, String foundTenant, Long droppedEvents) {
+        this(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion, tokenFingerprint,
+                errorCode, requestId, rotationId, azureAdErrorCodes, expectedTenant, foundTenant, droppedEvents, null);
+    }
 
     public AuditEvent {
         Objects.requireNonNull(time, "time");
@@ -83,10 +95,14 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
                 .withRequestId(requestId);
     }
 
-    /** A token request refused because the caller is over its rate limit. */
-    public static AuditEvent rateLimited(Instant time, String caller, String environment, String requestId) {
-        return of(time, caller, environment, AuditAction.TOKEN_ISSUE, AuditOutcome.THROTTLED)
-                .withError("rate_limited").withRequestId(requestId);
+    /**
+     * A request refused because the caller is over its rate limit: a token request, or one that no
+     * grant allows ({@code action} is what was asked).
+     */
+    public static AuditEvent rateLimited(Instant time, String caller, String environment, AuditAction action,
+            String requestId) {
+        return of(time, caller, environment, action, AuditOutcome.THROTTLED).withError("rate_limited")
+                .withRequestId(requestId);
     }
 
     /**
@@ -238,19 +254,26 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
     public AuditEvent withRotation(String id) {
         return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
                 tokenFingerprint, errorCode, requestId, id, azureAdErrorCodes, expectedTenant, foundTenant,
-                droppedEvents);
+                droppedEvents, suppressedEvents);
     }
 
     /** This event, in the request {@code id}. */
     public AuditEvent withRequestId(String id) {
         return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
                 tokenFingerprint, errorCode, id, rotationId, azureAdErrorCodes, expectedTenant, foundTenant,
-                droppedEvents);
+                droppedEvents, suppressedEvents);
+    }
+
+    /** This event, saying that {@code count} like it before were left out of the trail. */
+    public AuditEvent withSuppressedEvents(long count) {
+        return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
+                tokenFingerprint, errorCode, requestId, rotationId, azureAdErrorCodes, expectedTenant, foundTenant,
+                droppedEvents, count);
     }
 
     private AuditEvent withError(String code) {
         return new AuditEvent(time, caller, environment, action, outcome, credentialVersion, fromVersion, toVersion,
                 tokenFingerprint, code, requestId, rotationId, azureAdErrorCodes, expectedTenant, foundTenant,
-                droppedEvents);
+                droppedEvents, suppressedEvents);
     }
 }

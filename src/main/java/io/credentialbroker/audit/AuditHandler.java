@@ -101,8 +101,9 @@ public final class AuditHandler extends Handler {
     }
 
     /**
-     * Calls {@code tap} with every line right after it was written, exactly as written (newline
-     * included): how tests read the trail as production writes it.
+     * Calls {@code tap} with the text of every write right after it went to standard output, exactly as
+     * written (one or more lines, each ended by its newline): how tests read the trail as production
+     * writes it.
      */
     public void tap(Consumer<String> tap) {
         taps.add(tap);
@@ -160,10 +161,9 @@ public final class AuditHandler extends Handler {
                     DIAGNOSTICS.warnf("The audit queue was full: %d audit events could not be written (an"
                             + " audit.overflow event in the trail says so)", lost);
                 }
-                for (String line : batch) {
-                    for (Consumer<String> tap : taps) {
-                        tap.accept(line + '\n');
-                    }
+                String writtenText = text.toString();
+                for (Consumer<String> tap : taps) {
+                    tap.accept(writtenText);
                 }
                 written.addAndGet(events);
                 batch.clear();

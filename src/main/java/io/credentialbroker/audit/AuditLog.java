@@ -95,6 +95,9 @@ public class AuditLog {
             if (event.droppedEvents() != null) {
                 json.writeNumberField("dropped_events", event.droppedEvents());
             }
+            if (event.suppressedEvents() != null) {
+                json.writeNumberField("suppressed_events", event.suppressedEvents());
+            }
             json.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException("a StringWriter does not fail", e);

@@ -2,10 +2,12 @@ package io.credentialbroker.credential;
 
 import java.util.Objects;
 
+import com.fasterxml.jackson.annotation.JsonValue;
+
 /**
- * An Azure AD client secret. Its {@code toString()} is redacted and it exposes no bean getter, so
- * it cannot reach a log line, an exception message or a JSON body by accident; {@link #reveal()} is
- * the one deliberate way to read it.
+ * An Azure AD client secret. Its {@code toString()} and its JSON form are redacted, so it cannot
+ * reach a log line, an exception message or a JSON body by accident; {@link #reveal()} is the one
+ * deliberate way to read it.
  */
 public final class ClientSecret {
 
@@ -66,6 +68,11 @@ public final class ClientSecret {
         return value.hashCode();
     }
 
+    /**
+     * Also its JSON form, whatever the mapper's settings (one that reads fields would otherwise write
+     * the value).
+     */
+    @JsonValue
     @Override
     public String toString() {
         return "ClientSecret[redacted]";

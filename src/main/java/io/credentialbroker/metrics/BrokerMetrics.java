@@ -48,9 +48,13 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
      * registered once: a request costs one look-up of a map that never changes.
      */
     private final Map<String, TokenCounters> tokenCounters;
+    private final Counter auditSuppressed;
 
     BrokerMetrics(MeterRegistry registry, EnvironmentRegistry environments) {
         this.registry = registry;
+        this.auditSuppressed = Counter.builder("broker_audit_events_suppressed_total")
+                .description("Rate-limit refusals left out of the audit trail (at most one line per caller a minute)")
+                .register(registry);
         this.environments = environments;
         Map<String, TokenCounters> counters = new HashMap<>();
         for (Environment environment : environments.all()) {
@@ -155,6 +159,14 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
     void removeGauges(@Observes ShutdownEvent event) {
         observed.forEach(registry::remove);
         observed.clear();
+    }
+
+    /**
+     * A rate-limit refusal left out of the audit trail: the caller's refusals are written at most once
+     * a minute.
+     */
+    public void auditEventSuppressed() {
+        auditSuppressed.increment();
     }
 
     /** A token handed out: the hot path, one look-up of a prepared counter. */

@@ -9,9 +9,13 @@ import static io.credentialbroker.testing.AzureAdStandIn.tokenRequest;
 import static io.credentialbroker.testing.Fixtures.PRIMARY;
 import static io.credentialbroker.testing.Fixtures.ROTATING;
 import static io.credentialbroker.testing.Fixtures.SANDBOX;
+import static io.credentialbroker.testing.ManagementInterface.management;
+import static io.credentialbroker.testing.ScrapedMetrics.scrape;
+import static io.credentialbroker.testing.ScrapedMetrics.value;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
@@ -191,6 +195,45 @@ class TokenEndpointTest extends StandInTest {
     }
 
     @Test
+    @DisplayName("case 16: after a failed refresh, no new attempt for at least 30 s of clock time (failure-backoff), then exactly one")
+    void retriesAFailedRefreshNoMoreThanOncePer30Seconds() {
+        String cached = cacheAToken();
+        azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(503, "temporarily_unavailable", 0)));
+        clock.freeze(); // only the test moves time: the quiet period is measured from the failure exactly
+        try {
+            clock.advance(PAST_REFRESH_POINT);
+            requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/v1/environments").then()
+                    .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("stale-serving")));
+            int afterFailure = azureAd.tokenRequests(SANDBOX.domain());
+            assertThat(afterFailure).as("the first mint, then one refresh of 1 + 2 attempts").isEqualTo(4);
+
+            // every second for 30 s, callers ask (each would start a refresh if it were allowed)
+            for (int second = 1; second < 30; second++) {
+                clock.advance(Duration.ofSeconds(1));
+                requestToken("sandbox").statusCode(200).body("access_token", equalTo(cached));
+            }
+            clock.advance(Duration.ofMillis(999));
+            requestToken("sandbox").statusCode(200);
+            given().get("/v1/environments").then()
+                    .body("environments.find { it.name == 'sandbox' }.token_state", equalTo("stale-serving"));
+            assertThat(azureAd.tokenRequests(SANDBOX.domain())).as("nothing within 30 s of the failure")
+                    .isEqualTo(afterFailure);
+
+            // past the backoff (30 s plus at most 10 % jitter), the next caller starts exactly one refresh
+            String fresh = newToken(SANDBOX, "fresh");
+            azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(fresh, 3600)));
+            clock.advance(Duration.ofSeconds(3).plusMillis(1));
+            requestToken("sandbox").statusCode(200);
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> requestToken("sandbox").body("access_token", equalTo(fresh)));
+            assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(afterFailure + 1);
+        } finally {
+            clock.unfreeze();
+        }
+    }
+
+    @Test
     @DisplayName("case 15: token below min-remaining and Azure AD down: 503 problem+json with Retry-After, then fast 503s")
     void answers503WithRetryAfterOnceTheTokenIsTooOldAndAzureAdIsDown() {
         cacheAToken();
@@ -279,12 +322,25 @@ class TokenEndpointTest extends StandInTest {
     }
 
     @Test
-    @DisplayName("case 11: an expired secret (AADSTS7000222) is reported as such: rotate")
+    @DisplayName("case 11: an expired secret (AADSTS7000222) is reported as such: rotate; its own metric series and readiness detail, apart from an invalid one")
     void reportsAnExpiredSecretDistinctly() {
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(error(401, "invalid_client", 7000222)));
+        String before = scrape();
 
-        requestToken("sandbox").statusCode(503).body("code", equalTo("credential_expired"));
-        assertThat(azureAd.tokenRequests(SANDBOX.domain())).isEqualTo(1);
+        requestToken("sandbox").statusCode(503).header("Retry-After", notNullValue())
+                .body("code", equalTo("credential_expired"))
+                .body(not(containsString("AADSTS")));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).as("not retried").isEqualTo(1);
+
+        String after = scrape();
+        assertThat(delta(before, after, "broker_token_failures_total", "environment=\"sandbox\"",
+                "code=\"credential_expired\"")).as("the rotate signal").isEqualTo(1);
+        assertThat(delta(before, after, "broker_token_failures_total", "environment=\"sandbox\"",
+                "code=\"credential_invalid\"")).as("not counted as a wrong key").isZero();
+        assertThat(delta(before, after, "broker_azure_ad_requests_total", "environment=\"sandbox\"",
+                "outcome=\"credential_expired\"", "error_code=\"AADSTS7000222\"")).isEqualTo(1);
+        management().get("/q/health/ready").then()
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.last_error'", equalTo("credential_expired"));
         given().get("/v1/environments").then()
                 .body("environments.find { it.name == 'sandbox' }.last_error", equalTo("credential_expired"));
     }
@@ -402,11 +458,51 @@ class TokenEndpointTest extends StandInTest {
     }
 
     @Test
-    @DisplayName("case 32: unknown paths and methods answer problem+json, no stack trace")
-    void answersProblemsForUnknownPathsAndMethods() {
-        given().get("/v1/nothing-here").then().statusCode(404).contentType("application/problem+json");
-        given().get("/v1/environments/sandbox/token").then().statusCode(405).contentType("application/problem+json")
-                .body(not(containsString("Exception")));
+    @DisplayName("case 32: unknown paths, inside /v1 or not, answer 404 problem+json: no stack trace, no list of what exists")
+    void answersProblemsForUnknownPaths() {
+        for (String path : List.of("/v1/nothing-here", "/v1/environments/sandbox/nothing", "/nothing-here",
+                "/", "/v2/environments/sandbox/token", "/q/nothing-here", "/q/health/ready", "/q/metrics",
+                "/index.html", "/../etc/passwd")) {
+            for (String method : List.of("GET", "POST", "DELETE")) {
+                io.restassured.response.Response answer = given().request(method, path);
+                String body = answer.asString();
+                assertThat(answer.statusCode()).as(method + " " + path + ": " + body).isEqualTo(404);
+                assertThat(answer.contentType()).as(method + " " + path).startsWith("application/problem+json");
+                assertThat(body).as(method + " " + path).contains("urn:credential-broker:problem:not-found");
+                assertNothingLeaks(method + " " + path, body);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("case 32: methods a resource does not answer, and methods HTTP does not define, answer 405 problem+json: no stack trace, no leak")
+    void answersProblemsForUnknownMethods() {
+        for (String method : List.of("GET", "PUT", "PATCH", "DELETE")) {
+            String body = given().request(method, "/v1/environments/sandbox/token").then().statusCode(405)
+                    .contentType("application/problem+json")
+                    .body("type", equalTo("urn:credential-broker:problem:method-not-allowed"))
+                    .extract().asString();
+            assertNothingLeaks(method + " token", body);
+        }
+        for (String method : List.of("POST", "PATCH")) {
+            String body = given().request(method, "/v1/environments").then().statusCode(405)
+                    .contentType("application/problem+json").extract().asString();
+            assertNothingLeaks(method + " environments", body);
+        }
+        for (String method : List.of("FOO", "PROPFIND")) {
+            String body = given().request(method, "/v1/environments/sandbox/token").then()
+                    .statusCode(anyOf(equalTo(405), equalTo(501)))
+                    .contentType("application/problem+json").extract().asString();
+            assertNothingLeaks(method + " token", body);
+        }
+        assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+    }
+
+    /** No stack trace, no Java class, no list of the broker's resources, no upstream or secret. */
+    private void assertNothingLeaks(String request, String body) {
+        assertThat(body).as(request).doesNotContain("Exception", "\tat ", "io.credentialbroker", "io.quarkus",
+                "org.jboss", "/v1/environments/{", "Resource not found", "<html", SANDBOX.clientSecret(),
+                PRIMARY.clientSecret(), vault.rootToken());
     }
 
     @Test
@@ -439,6 +535,10 @@ class TokenEndpointTest extends StandInTest {
         azureAd.stub(tokenRequest(SANDBOX.domain()).willReturn(issued(token, 3600)));
         requestToken("sandbox").statusCode(200).body("access_token", equalTo(token));
         return token;
+    }
+
+    private static double delta(String before, String after, String series, String... labels) {
+        return value(after, series, labels) - value(before, series, labels);
     }
 
     private static ValidatableResponse requestToken(String environment) {

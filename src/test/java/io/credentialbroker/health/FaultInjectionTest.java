@@ -159,6 +159,32 @@ class FaultInjectionTest extends StandInTest {
         assertNothingSecret("lab");
     }
 
+    /**
+     * Case 6 on the real Vault adapter: sandbox's credential was loaded from Vault before the fault;
+     * when its token must be replaced during the fault, the credential in hand mints it, and callers
+     * never notice Vault is failing.
+     */
+    @ParameterizedTest
+    @EnumSource(value = VaultFault.class, names = {"SEALED", "PERMISSION_DENIED", "CONNECTION_RESET", "SLOW_REPLY",
+            "MALFORMED_JSON"})
+    void keepsTheLoadedCredentialThroughAVaultFault(VaultFault fault) {
+        String replacement = newToken(SANDBOX, "minted-during-the-fault");
+        azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), SANDBOX.clientSecret())
+                .willReturn(issued(replacement, 3600)));
+        fault.inject.accept(vault);
+        clock.moveToNewDay(); // the cached token is long expired: a new one must be minted now
+
+        long started = System.nanoTime();
+        given().post("/v1/environments/sandbox/token").then().statusCode(200)
+                .body("access_token", equalTo(replacement)).body("credential_version", equalTo(1));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("no wait on the failing Vault")
+                .isLessThan(Duration.ofSeconds(2));
+        assertThat(azureAd.tokenRequests(SANDBOX.domain())).as("the first mint and this one").isEqualTo(2);
+        management().get("/q/health/ready").then().statusCode(200)
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("fresh"))
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.credential_version'", equalTo(1));
+    }
+
     @ParameterizedTest
     @EnumSource(AzureAdFault.class)
     void azureAdFault(AzureAdFault fault) {

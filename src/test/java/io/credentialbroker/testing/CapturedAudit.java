@@ -1,6 +1,7 @@
 package io.credentialbroker.testing;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -13,9 +14,10 @@ import io.credentialbroker.audit.AuditLog;
 
 /**
  * The audit events the running broker writes while this is open, exactly as operators get them: the
- * text the {@value AuditLog#CATEGORY} category's own handler writes to standard output, line by
- * line. Reading waits until every event recorded so far has been written (the handler writes on a
- * thread of its own).
+ * text the {@value AuditLog#CATEGORY} category's own handler writes to standard output, the very
+ * string it turned into bytes, split into lines here (not the log records it was given). Reading
+ * waits until every event recorded so far has been written (the handler writes on a thread of its
+ * own).
  */
 public final class CapturedAudit implements AutoCloseable {
 
@@ -23,7 +25,7 @@ public final class CapturedAudit implements AutoCloseable {
     private static final Duration WRITTEN_WITHIN = Duration.ofSeconds(10);
 
     private final AuditHandler handler = AuditHandler.instance();
-    /** What the handler wrote, each as written (with its newline). */
+    /** What the handler wrote to standard output, write by write, as written. */
     private final List<String> written = new CopyOnWriteArrayList<>();
     private final Consumer<String> tap = written::add;
 
@@ -43,14 +45,26 @@ public final class CapturedAudit implements AutoCloseable {
     }
 
     /**
-     * The lines one by one, as written; each must be exactly one line (one newline, at its end), as
-     * operators' tools read them.
+     * The lines one by one, split from the bytes as written, as operators' tools read them: every write
+     * ends with a newline, and no line is empty.
      */
     public List<String> lines() {
         if (!handler.flush(WRITTEN_WITHIN)) {
             throw new AssertionError("the audit handler did not write its queued events within " + WRITTEN_WITHIN);
         }
-        return written.stream().map(CapturedAudit::line).toList();
+        List<String> lines = new ArrayList<>();
+        for (String write : written) {
+            if (!write.endsWith("\n")) {
+                throw new AssertionError("an audit write did not end with a newline: " + write);
+            }
+            for (String line : write.substring(0, write.length() - 1).split("\n", -1)) {
+                if (line.isBlank()) {
+                    throw new AssertionError("the audit trail holds an empty line");
+                }
+                lines.add(line);
+            }
+        }
+        return lines;
     }
 
     /** Every event, in order. */
@@ -61,13 +75,6 @@ public final class CapturedAudit implements AutoCloseable {
     /** The events of one environment, in order. */
     public List<JsonNode> events(String environment) {
         return events().stream().filter(event -> environment.equals(event.path("environment").asText())).toList();
-    }
-
-    private static String line(String written) {
-        if (!written.endsWith("\n") || written.indexOf('\n') != written.length() - 1) {
-            throw new AssertionError("an audit event was not written as exactly one line: " + written);
-        }
-        return written.substring(0, written.length() - 1);
     }
 
     private static JsonNode parse(String line) {
