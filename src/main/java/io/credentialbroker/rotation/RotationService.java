@@ -103,7 +103,7 @@ public class RotationService {
         this.throttle = Objects.requireNonNull(throttle, "throttle");
         this.store = Objects.requireNonNull(store, "store");
         this.records = new RotationRecords(records, clock, policy);
-        this.prover = new KeyProver(minter, clock);
+        this.prover = new KeyProver(minter, active, clock);
         this.active = Objects.requireNonNull(active, "active");
         this.audit = Objects.requireNonNull(audit, "audit");
         this.clock = Objects.requireNonNull(clock, "clock");
