@@ -163,7 +163,7 @@ class RotationAcrossReplicasTest extends StandInTest {
     }
 
     @Test
-    @DisplayName("case 45: a rotation the other replica proves is answered here over HTTP, and blocks a second one here")
+    @DisplayName("cases 23, 45: a rotation the other replica proves is answered here over HTTP, and blocks a second one here")
     void aRotationProvedElsewhereIsAnsweredHere() {
         RotationStatus started = replicaB.rotate("ops", lab, 1, newKey());
         assertThat(started.state()).isEqualTo(State.PROVING);

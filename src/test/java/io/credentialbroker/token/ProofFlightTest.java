@@ -48,7 +48,7 @@ class ProofFlightTest {
             mintThread::add, TokenCacheObserver.NONE);
 
     @Test
-    @DisplayName("a caller on a cold cache during a proof waits for it, then gets the mint the proof's end starts; never two requests at once")
+    @DisplayName("case 17: a caller on a cold cache during a proof waits for it, then gets the mint the proof's end starts; never two requests at once")
     void aCacheMintWaitsForAProof() throws Exception {
         CountDownLatch proofSent = new CountDownLatch(1);
         CountDownLatch answerProof = new CountDownLatch(1);
@@ -72,7 +72,7 @@ class ProofFlightTest {
     }
 
     @Test
-    @DisplayName("a proof waits for the cache's mint in flight, then runs; never two requests at once")
+    @DisplayName("case 17: a proof waits for the cache's mint in flight, then runs; never two requests at once")
     void aProofWaitsForACacheMint() throws Exception {
         CompletableFuture<TokenGrant> caller = cache.grant();
         Runnable mint = mintThread.poll(5, TimeUnit.SECONDS);
