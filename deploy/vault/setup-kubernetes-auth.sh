@@ -82,9 +82,9 @@ path "$mount/metadata/$path/app-user" {
   capabilities = ["create", "read", "update"]
 }
 
-# For features being built: rotation records beside the credential (any replica answers and
-# cancels a rotation), one secret each under $path/rotations/; create for a new rotation, update
-# for its progress, and delete on the metadata to drop records past their retention.
+# Rotation records beside the credential (any replica answers and cancels a rotation): one secret
+# per rotation and an index, under $path/rotations/; create for a new rotation, update for its
+# progress, and delete on the metadata to drop records past their retention.
 path "$mount/data/$path/rotations/*" {
   capabilities = ["create", "read", "update"]
 }

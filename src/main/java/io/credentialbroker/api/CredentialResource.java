@@ -193,13 +193,16 @@ public class CredentialResource {
 
     @GET
     @Path("/rotations/{id}")
-    @Operation(summary = "Follow a rotation", description = "proving, completed (with the version stored), failed (with"
-            + " error_code and Azure AD's AADSTS numbers) or cancelled. Rotations live in the memory of the replica that"
-            + " runs them, for broker.rotation.retention after they finish.")
+    @Operation(summary = "Follow a rotation", description = "proving, storing, completed (with the version stored),"
+            + " failed (with error_code and Azure AD's AADSTS numbers), cancelled, or unknown while a lost write is read"
+            + " back. Any replica answers: each rotation has a record in Vault, kept for broker.rotation.retention after"
+            + " it finishes.")
     @APIResponse(responseCode = "200", description = "The rotation",
             content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = RotationResponse.class)))
-    @APIResponse(responseCode = "404", description = "No such rotation on this replica",
+    @APIResponse(responseCode = "404", description = "No such rotation, or it finished over the retention ago",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "Its record cannot be read from Vault now",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public RotationResponse rotation(@PathParam("environment") String name, @PathParam("id") String id,
             @Context UriInfo uri, @Context ContainerRequestContext request) {
@@ -211,21 +214,32 @@ public class CredentialResource {
     @DELETE
     @Path("/rotations/{id}")
     @Operation(summary = "Cancel a rotation that is still proving", description = "Nothing is stored; the current"
-            + " version stays. A completed or failed rotation cannot be cancelled: to undo a completed one, restore the"
-            + " previous version.")
+            + " version stays. 200 when the rotation is cancelled (this replica was proving it, or it already was);"
+            + " 202 with cancel_requested when another replica proves it: the cancel is recorded in Vault, the key"
+            + " can no longer be stored, and that replica ends it at its next attempt. A rotation being stored,"
+            + " completed or failed cannot be cancelled: to undo a completed one, restore the previous version.")
     @APIResponse(responseCode = "200", description = "Cancelled",
             content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = RotationResponse.class)))
-    @APIResponse(responseCode = "404", description = "No such rotation on this replica",
+    @APIResponse(responseCode = "202",
+            description = "Cancel requested: recorded, will not be stored, ends cancelled at the proving replica's next attempt",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = RotationResponse.class)))
+    @APIResponse(responseCode = "404", description = "No such rotation, or it finished over the retention ago",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "409", description = "The rotation already completed or failed",
+    @APIResponse(responseCode = "409", description = "The rotation is being stored, completed or failed",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public RotationResponse cancel(@PathParam("environment") String name, @PathParam("id") String id,
-            @Context UriInfo uri, @Context ContainerRequestContext request) {
+    @APIResponse(responseCode = "503",
+            description = "Its record cannot be read or written in Vault now; nothing changed",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Response cancel(@PathParam("environment") String name, @PathParam("id") String id, @Context UriInfo uri,
+            @Context ContainerRequestContext request) {
         Authorized authorized = authorize(name, AuditAction.CREDENTIALS_ROTATE_CANCEL, request);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
-        return RotationResponse.of(rotations.cancel(authorized.callerName(), environment, id));
+        RotationStatus cancelled = rotations.cancel(authorized.callerName(), environment, id);
+        return (cancelled.state() == RotationStatus.State.CANCELLED ? Response.ok() : Response.accepted())
+                .entity(RotationResponse.of(cancelled)).build();
     }
 
     private Environment environment(String name) {

@@ -162,8 +162,8 @@ public class ProblemMappers {
     @ServerExceptionMapper
     Response unknownRotation(UnknownRotationException e) {
         return problem(new Problem(Problem.type("unknown-rotation"), "Unknown rotation", 404,
-                "This replica holds no such rotation of environment '" + e.environment() + "': it never existed, ran"
-                        + " on another replica, or finished too long ago. GET .../credentials shows the version in force.",
+                "Environment '" + e.environment() + "' has no such rotation: it never existed, or finished longer than"
+                        + " the retention ago. GET .../credentials shows the version in force.",
                 e.environment(), "unknown_rotation", null));
     }
 

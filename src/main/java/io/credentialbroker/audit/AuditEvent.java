@@ -228,6 +228,16 @@ public record AuditEvent(Instant time, String caller, String environment, AuditA
                 fromVersion, null, null, List.of());
     }
 
+    /**
+     * A cancel recorded in the rotation's record for the replica proving it, which ends it at its next
+     * attempt.
+     */
+    public static AuditEvent rotationCancelRequested(Instant time, String caller, String environment,
+            int fromVersion) {
+        return rotation(time, caller, environment, AuditAction.CREDENTIALS_ROTATE_CANCEL, AuditOutcome.REQUESTED,
+                fromVersion, null, null, List.of());
+    }
+
     /** A cancel refused: the rotation had already finished. */
     public static AuditEvent rotationCancelRejected(Instant time, String caller, String environment, int fromVersion,
             String errorCode) {

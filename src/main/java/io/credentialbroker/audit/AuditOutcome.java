@@ -17,6 +17,11 @@ public enum AuditOutcome {
     REJECTED("rejected"),
     /** A rotation's key is being proved against Azure AD. */
     PROVING("proving"),
+    /**
+     * Asked for and recorded, to be carried out by another replica (a cancel of a rotation another
+     * replica proves).
+     */
+    REQUESTED("requested"),
     /** The broker refused what an upstream gave it (a token from the wrong tenant). */
     REFUSED("refused");
 

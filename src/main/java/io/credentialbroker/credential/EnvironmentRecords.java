@@ -42,6 +42,15 @@ public interface EnvironmentRecords {
      */
     StoredRecord writeRecord(Environment environment, String name, Map<String, String> fields, int expectedVersion);
 
+    /**
+     * Removes the record {@code name} with every version and its history (KV v2's metadata delete), for
+     * a flow that keeps its records bounded. Removing a record that does not exist is no failure.
+     *
+     * @throws CredentialStoreException
+     *             if the store could not be asked, or refused; the record may still be there
+     */
+    void deleteRecord(Environment environment, String name);
+
     /** Checks a record's name: one or more segments of lowercase letters, digits and hyphens. */
     static String requireValidName(String name) {
         if (name == null || !name.matches("[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*")) {

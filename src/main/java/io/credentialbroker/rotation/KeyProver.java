@@ -13,6 +13,7 @@ import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.token.MintResult;
 import io.credentialbroker.token.MintResult.FailureKind;
+import io.credentialbroker.token.ProvedCredentials;
 import io.credentialbroker.token.TokenFailure;
 import io.credentialbroker.token.TokenMinter;
 
@@ -20,7 +21,8 @@ import io.credentialbroker.token.TokenMinter;
  * Proves a candidate credential with one real token request and says what the rotation should do
  * next. The minter holds the proof's token to the environment's tenant pin like every other token,
  * so another tenant's key never proves; the token is handed to the cache only once the credential
- * is stored.
+ * is stored. The request runs in the environment's single flight, shared with its token cache, so a
+ * proof and a cache mint of the same environment never ask Azure AD at once.
  */
 final class KeyProver {
 
@@ -54,18 +56,23 @@ final class KeyProver {
     }
 
     private final TokenMinter minter;
+    private final ProvedCredentials flights;
     private final Clock clock;
 
-    KeyProver(TokenMinter minter, Clock clock) {
+    KeyProver(TokenMinter minter, ProvedCredentials flights, Clock clock) {
         this.minter = Objects.requireNonNull(minter, "minter");
+        this.flights = Objects.requireNonNull(flights, "flights");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     Verdict attempt(String rotationId, int attempt, Environment environment, PartnerCredential candidate) {
-        Instant sentAt = clock.instant();
-        MintResult result = minter.mint(environment, candidate);
+        Instant[] sentAt = new Instant[1];
+        MintResult result = flights.prove(environment.name(), () -> {
+            sentAt[0] = clock.instant();
+            return minter.mint(environment, candidate);
+        });
         if (result instanceof MintResult.Issued issued) {
-            return new Proved(issued, sentAt);
+            return new Proved(issued, sentAt[0]);
         }
         MintResult.Failed failed = (MintResult.Failed) result;
         String code = TokenFailure.Reason.forAzureAd(failed.kind()).code();

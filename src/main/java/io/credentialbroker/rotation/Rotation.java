@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.PartnerCredential;
@@ -19,6 +20,11 @@ import io.credentialbroker.rotation.RotationStatus.State;
  * until a read of the store says whether the write landed: it then ends {@code completed} or
  * {@code failed}, never guessed. Transitions are synchronized on the rotation and say whether they
  * took place, so the service audits each end once.
+ *
+ * <p>
+ * Its record in the store ({@link RotationRecord}) is written only under {@link #recordLock}, by
+ * check-and-set on {@link #recordVersion()}: the replica running it so never races itself, and a
+ * cancel written by another replica shows as a lost check-and-set.
  */
 final class Rotation {
 
@@ -27,6 +33,10 @@ final class Rotation {
     static final String VERSION_CONFLICT = "version_conflict";
     static final String TENANT_MISMATCH = "tenant_mismatch";
     static final String OUTCOME_UNKNOWN = "outcome_unknown";
+    /**
+     * Its record vanished from the store (deleted by hand): nobody could follow or cancel it any more.
+     */
+    static final String RECORD_LOST = "rotation_record_lost";
 
     final String id;
     /** The request that started it, if one is known: its audit events name it. */
@@ -45,6 +55,8 @@ final class Rotation {
      * request waiting on it never answers before the audit trail knows.
      */
     final CompletableFuture<Void> settled = new CompletableFuture<>();
+    /** Held while this replica reads or writes the rotation's record. */
+    final ReentrantLock recordLock = new ReentrantLock();
 
     private State state = State.PROVING;
     private boolean storing;
@@ -55,6 +67,9 @@ final class Rotation {
     private Instant finishedAt;
     private ScheduledFuture<?> next;
     private CredentialStoreException storeFailure;
+    private int recordVersion;
+    private String cancelledBy;
+    private Instant cancelRequestedAt;
 
     Rotation(String id, String requestId, Environment environment, String caller, Action action, int fromVersion,
             Integer restoreVersion, PartnerCredential candidate, Instant startedAt, Instant deadline) {
@@ -71,8 +86,27 @@ final class Rotation {
     }
 
     synchronized RotationStatus status() {
-        return new RotationStatus(id, environment.name(), action, state, fromVersion, restoreVersion, version,
-                errorCode, azureAdErrorCodes, attempts, startedAt, deadline, finishedAt);
+        State shown = state == State.PROVING && storing ? State.STORING : state;
+        return new RotationStatus(id, environment.name(), action, shown, fromVersion, restoreVersion, version,
+                errorCode, azureAdErrorCodes, attempts, startedAt, deadline, finishedAt, cancelledBy != null);
+    }
+
+    /** What its record should say now, to be written over {@link #recordVersion()}. */
+    synchronized RotationRecord record() {
+        return new RotationRecord(status(), caller, requestId, cancelledBy, cancelRequestedAt, recordVersion);
+    }
+
+    synchronized int recordVersion() {
+        return recordVersion;
+    }
+
+    synchronized void recordVersion(int stored) {
+        recordVersion = stored;
+    }
+
+    /** Who cancelled it, or asked to: the audit event of the cancel names them. */
+    synchronized Optional<String> cancelledBy() {
+        return Optional.ofNullable(cancelledBy);
     }
 
     synchronized boolean isProving() {
@@ -126,6 +160,16 @@ final class Rotation {
         return true;
     }
 
+    /**
+     * Back from {@link #beginStoring}: its record could not be moved to storing, so nothing was
+     * written.
+     */
+    synchronized void abandonStoring() {
+        if (state == State.PROVING) {
+            storing = false;
+        }
+    }
+
     /** The write went out and its answer was lost; false unless it was being stored. */
     synchronized boolean markUnknown() {
         if (state != State.PROVING || !storing) {
@@ -138,10 +182,18 @@ final class Rotation {
         return true;
     }
 
-    synchronized boolean cancel(Instant now) {
+    /**
+     * @param by
+     *            who cancelled it
+     * @param requestedAt
+     *            when they asked (on another replica, earlier than {@code now})
+     */
+    synchronized boolean cancel(String by, Instant requestedAt, Instant now) {
         if (state != State.PROVING || storing) {
             return false;
         }
+        cancelledBy = by;
+        cancelRequestedAt = requestedAt;
         end(State.CANCELLED, now);
         return true;
     }

@@ -14,7 +14,7 @@ public class RotationRefusedException extends RuntimeException {
 
         /** {@code If-Match} names a version that is not the current one. */
         STALE_VERSION,
-        /** Another rotation of the environment is proving on this replica. */
+        /** Another rotation of the environment is proving, or being stored, on any replica. */
         ROTATION_IN_PROGRESS,
         /** Another writer stored a version first (Vault's check-and-set refused the write). */
         VERSION_CONFLICT,

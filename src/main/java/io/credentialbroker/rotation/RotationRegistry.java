@@ -14,10 +14,13 @@ import java.util.Set;
 import io.credentialbroker.environment.Environment;
 
 /**
- * The rotations this replica knows, by id in start order: at most one proving per environment (a
- * second would only lose the check-and-set race), and finished ones kept for lookup for
- * {@code retention}, and never more than {@value #MAX_FINISHED} of them, oldest forgotten first.
- * Lock order: the registry, then a rotation.
+ * The rotations this replica runs, by id in start order: their state is fresher here than in their
+ * records, and only this replica can stop their next attempt at once. Finished ones are kept for
+ * lookup for {@code retention}, and never more than {@value #MAX_FINISHED} of them, oldest
+ * forgotten first. Which rotation of an environment may prove is decided across replicas by the
+ * records' index ({@link RotationRecords#claim}); here only two requests on this replica are kept
+ * from setting up a rotation of the same environment at once. Lock order: the registry, then a
+ * rotation.
  */
 final class RotationRegistry {
 
@@ -26,7 +29,7 @@ final class RotationRegistry {
 
     private final Duration retention;
     private final Map<String, Rotation> rotations = new LinkedHashMap<>();
-    /** Environments whose rotation is being set up (reading the store). */
+    /** Environments whose rotation is being set up (reading the store, claiming the index). */
     private final Set<String> preparing = new HashSet<>();
 
     RotationRegistry(Duration retention) {
@@ -34,23 +37,18 @@ final class RotationRegistry {
     }
 
     /**
-     * Holds the environment for a rotation being set up, until {@link #add} or {@link #release}.
+     * Holds the environment for a rotation being set up, until {@link #release}.
      *
      * @throws RotationRefusedException
-     *             if a rotation of the environment is proving, or being set up
+     *             if a rotation of the environment is being set up on this replica
      */
     synchronized void reserve(Environment environment, Instant now) {
         forgetOld(now);
-        Optional<Rotation> running = rotations.values().stream()
-                .filter(rotation -> rotation.environment.name().equals(environment.name())
-                        && rotation.blocksOthers(now))
-                .findFirst();
-        if (running.isPresent() || preparing.contains(environment.name())) {
-            String which = running.map(rotation -> "Rotation " + rotation.id).orElse("Another rotation");
+        if (preparing.contains(environment.name())) {
             throw new RotationRefusedException(RotationRefusedException.Reason.ROTATION_IN_PROGRESS,
-                    environment.name(), "rotation_in_progress", null,
-                    which + " of environment '" + environment.name() + "' is still proving; wait for its"
-                            + " outcome or cancel it, then read the current version again.");
+                    environment.name(), "rotation_in_progress", null, "Another rotation of environment '"
+                            + environment.name() + "' is being started; wait for its outcome or cancel it, then"
+                            + " read the current version again.");
         }
         preparing.add(environment.name());
     }
@@ -64,19 +62,14 @@ final class RotationRegistry {
         rotations.put(rotation.id, rotation);
     }
 
-    /**
-     * The rotation with this id, of this environment.
-     *
-     * @throws UnknownRotationException
-     *             if there is none (another environment's is as unknown here as a missing one)
-     */
-    synchronized Rotation find(Environment environment, String id, Instant now) {
+    /** The rotation with this id of this environment, if this replica runs (or ran) it. */
+    synchronized Optional<Rotation> find(Environment environment, String id, Instant now) {
         forgetOld(now);
         Rotation rotation = id == null ? null : rotations.get(id);
         if (rotation == null || !rotation.environment.name().equals(environment.name())) {
-            throw new UnknownRotationException(environment.name());
+            return Optional.empty();
         }
-        return rotation;
+        return Optional.of(rotation);
     }
 
     private void forgetOld(Instant now) {

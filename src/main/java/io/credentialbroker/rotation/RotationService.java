@@ -28,6 +28,7 @@ import io.credentialbroker.credential.CredentialStore;
 import io.credentialbroker.credential.CredentialStoreException;
 import io.credentialbroker.credential.CredentialStoreException.Reason;
 import io.credentialbroker.credential.CredentialVersionConflictException;
+import io.credentialbroker.credential.EnvironmentRecords;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.rotation.CredentialChange.NewKey;
@@ -50,10 +51,14 @@ import io.quarkus.runtime.Startup;
  * After a successful store the environment's next token is minted with the new credential.
  *
  * <p>
- * Rotations live in this replica's memory: at most one proving per environment, and finished ones
- * are forgotten after {@code retention} (and beyond {@value RotationRegistry#MAX_FINISHED}, oldest
- * first). Every step is an audit event; no secret reaches a log line, an audit event or an
- * exception message.
+ * Each rotation has a record in the store beside the credential ({@link RotationRecords}), so any
+ * replica answers for it and cancels it: at most one proving per environment across replicas, and
+ * finished ones are deleted after {@code retention} (and beyond {@value RotationRecords#MAX_KEPT},
+ * oldest first) when the next one starts. The replica proving a key reads its record before every
+ * attempt, so a cancel written on another replica stops it within one attempt; it moves the record
+ * to {@code storing} by check-and-set before it writes the credential, so a cancel and a store
+ * never both win. Every step is an audit event; no secret reaches a log line, an audit event, an
+ * exception message or a record.
  */
 @Startup
 @ApplicationScoped
@@ -72,29 +77,33 @@ public class RotationService {
     private final ScheduledExecutorService executor;
 
     private final RotationRegistry registry;
+    private final RotationRecords records;
 
     @Inject
-    RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, AuditLog audit, Clock clock,
-            BrokerConfig config, CredentialObserver observer, BrokerExecutors executors, TenantThrottle throttle) {
-        this(store, minter, active, throttle, audit, clock, RotationPolicy.from(config.rotation()),
+    RotationService(CredentialStore store, EnvironmentRecords records, TokenMinter minter, ProvedCredentials active,
+            AuditLog audit, Clock clock, BrokerConfig config, CredentialObserver observer, BrokerExecutors executors,
+            TenantThrottle throttle) {
+        this(store, records, minter, active, throttle, audit, clock, RotationPolicy.from(config.rotation()),
                 executors.rotations(), observer);
     }
 
     /**
-     * For tests and callers outside CDI, with no throttling shared; the caller shuts {@code executor}
-     * down.
+     * For tests and callers outside CDI (a second replica), with no throttling shared; the caller shuts
+     * {@code executor} down.
      */
-    RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, AuditLog audit, Clock clock,
-            RotationPolicy policy, ScheduledExecutorService executor, CredentialObserver observer) {
-        this(store, minter, active, TenantThrottle.NONE, audit, clock, policy, executor, observer);
-    }
-
-    RotationService(CredentialStore store, TokenMinter minter, ProvedCredentials active, TenantThrottle throttle,
+    RotationService(CredentialStore store, EnvironmentRecords records, TokenMinter minter, ProvedCredentials active,
             AuditLog audit, Clock clock, RotationPolicy policy, ScheduledExecutorService executor,
             CredentialObserver observer) {
+        this(store, records, minter, active, TenantThrottle.NONE, audit, clock, policy, executor, observer);
+    }
+
+    RotationService(CredentialStore store, EnvironmentRecords records, TokenMinter minter, ProvedCredentials active,
+            TenantThrottle throttle, AuditLog audit, Clock clock, RotationPolicy policy,
+            ScheduledExecutorService executor, CredentialObserver observer) {
         this.throttle = Objects.requireNonNull(throttle, "throttle");
         this.store = Objects.requireNonNull(store, "store");
-        this.prover = new KeyProver(minter, clock);
+        this.records = new RotationRecords(records, clock, policy);
+        this.prover = new KeyProver(minter, active, clock);
         this.active = Objects.requireNonNull(active, "active");
         this.audit = Objects.requireNonNull(audit, "audit");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -129,6 +138,14 @@ public class RotationService {
             registry.reserve(environment, clock.instant());
             try {
                 run = prepare(caller, environment, action, expectedVersion, change);
+                // the record first, so a replica that loses the race for the index finds it
+                run.recordVersion(records.write(environment, run.record()).version());
+                try {
+                    records.claim(environment, run.id);
+                } catch (RuntimeException e) {
+                    records.deleteQuietly(environment, run.id);
+                    throw e;
+                }
                 registry.add(run);
             } finally {
                 registry.release(environment);
@@ -151,50 +168,153 @@ public class RotationService {
     }
 
     /**
-     * The rotation with this id.
+     * The rotation with this id: from this replica's memory if it runs it (fresher), else from its
+     * record in the store.
      *
      * @throws UnknownRotationException
-     *             if this replica holds no such rotation of this environment
+     *             if there is no such rotation of this environment, or it finished over
+     *             {@code retention} ago
+     * @throws CredentialStoreException
+     *             if its record cannot be read
      */
     public RotationStatus status(Environment environment, String id) {
-        return registry.find(environment, id, clock.instant()).status();
+        Optional<Rotation> local = local(environment, id);
+        if (local.isPresent()) {
+            RotationStatus status = local.get().status();
+            if (status.state() == State.PROVING && !status.cancelRequested()) {
+                // a cancel written elsewhere shows before this replica's next attempt takes it up
+                try {
+                    return records.read(environment, id).filter(RotationRecord::cancelRequested)
+                            .map(record -> withCancelRequested(status)).orElse(status);
+                } catch (CredentialStoreException e) {
+                    return status;
+                }
+            }
+            return status;
+        }
+        return stored(environment, id).status();
     }
 
     /**
-     * Cancels a rotation that is still proving; nothing is stored. Cancelling a cancelled rotation
-     * again changes nothing.
+     * Cancels a rotation that is still proving; nothing is stored. On the replica proving it, it is
+     * cancelled at once ({@link State#CANCELLED}); from any other, the cancel is written into its
+     * record, and the answer is still {@link State#PROVING} with
+     * {@link RotationStatus#cancelRequested()}: the proving replica ends it at its next attempt, and it
+     * can no longer be stored (the move to {@code storing} is a check-and-set the request has beaten).
+     * Cancelling again changes nothing.
      *
      * @throws RotationRefusedException
      *             ({@link RotationRefusedException.Reason#FINISHED}) if it already completed or failed,
      *             or is being stored
+     * @throws CredentialStoreException
+     *             if its record cannot be read or written; nothing changed
      */
     public RotationStatus cancel(String caller, Environment environment, String id) {
         Objects.requireNonNull(caller, "caller");
-        Rotation run = registry.find(environment, id, clock.instant());
-        RotationStatus before = run.status();
-        if (before.state() == State.CANCELLED) {
-            return before;
+        Optional<Rotation> local = local(environment, id);
+        return local.isPresent() ? cancelHere(caller, local.get()) : requestCancel(caller, environment, id);
+    }
+
+    private Optional<Rotation> local(Environment environment, String id) {
+        if (!RotationRecords.isRotationId(id)) {
+            throw new UnknownRotationException(environment.name());
         }
-        if (!run.cancel(clock.instant())) {
-            RotationStatus now = run.status();
-            if (now.state() == State.CANCELLED) {
-                return now; // cancelled by someone else just now
+        return registry.find(environment, id, clock.instant());
+    }
+
+    /** Its record, unless it ended longer than the retention ago (it is being deleted). */
+    private RotationRecord stored(Environment environment, String id) {
+        RotationRecord record = records.read(environment, id).orElseThrow(() -> new UnknownRotationException(
+                environment.name()));
+        Instant finished = record.status().finishedAt();
+        if (finished != null && finished.isBefore(clock.instant().minus(policy.retention()))) {
+            throw new UnknownRotationException(environment.name());
+        }
+        return record;
+    }
+
+    private RotationStatus cancelHere(String caller, Rotation run) {
+        run.recordLock.lock();
+        try {
+            RotationStatus before = run.status();
+            if (before.state() == State.CANCELLED) {
+                return before;
             }
-            String what = now.state() == State.PROVING ? "is being stored" : "has " + now.state().label();
-            RotationRefusedException refused = new RotationRefusedException(RotationRefusedException.Reason.FINISHED,
-                    run.environment.name(), "rotation_finished", null,
-                    "Rotation " + run.id + " " + what + "; it can no longer be cancelled.");
-            audit.record(AuditEvent.rotationCancelRejected(clock.instant(), caller, run.environment.name(),
-                    run.fromVersion, refused.code()).withRotation(run.id));
-            throw refused;
+            if (!cancelled(run, caller, clock.instant())) {
+                RotationStatus now = run.status();
+                if (now.state() == State.CANCELLED) {
+                    return now; // cancelled by someone else just now
+                }
+                throw finished(caller, run.environment, run.id, run.fromVersion, now.state());
+            }
+            return run.status();
+        } finally {
+            run.recordLock.unlock();
         }
-        audit.record(AuditEvent.rotationCancelled(clock.instant(), caller, run.environment.name(), run.fromVersion)
+    }
+
+    /**
+     * Ends {@code run} as cancelled by {@code by} if it is still proving and not being stored: audited,
+     * counted, and written to its record.
+     */
+    private boolean cancelled(Rotation run, String by, Instant requestedAt) {
+        if (!run.cancel(by, requestedAt, clock.instant())) {
+            return false;
+        }
+        audit.record(AuditEvent.rotationCancelled(clock.instant(), by, run.environment.name(), run.fromVersion)
                 .withRotation(run.id));
         observer.rotationFinished(run.environment.name(), "cancelled");
         LOG.infof("Rotation %s of environment '%s' cancelled while proving; version %d stays current", run.id,
                 run.environment.name(), run.fromVersion);
+        writeEnd(run);
         run.settled.complete(null);
-        return run.status();
+        return true;
+    }
+
+    /** Writes a cancel into the record of a rotation another replica proves (or proved). */
+    private RotationStatus requestCancel(String caller, Environment environment, String id) {
+        for (int race = 0; race < 5; race++) {
+            RotationRecord record = stored(environment, id);
+            RotationStatus status = record.status();
+            if (status.state() == State.CANCELLED || status.state() == State.PROVING && record.cancelRequested()) {
+                return status;
+            }
+            if (status.state() != State.PROVING) {
+                throw finished(caller, environment, id, status.fromVersion(), status.state());
+            }
+            try {
+                RotationRecord requested = records.write(environment,
+                        record.withCancelRequest(caller, clock.instant()));
+                audit.record(AuditEvent.rotationCancelRequested(clock.instant(), caller, environment.name(),
+                        status.fromVersion()).withRotation(id));
+                LOG.infof("Rotation %s of environment '%s': cancel requested; the replica proving it ends it at its"
+                        + " next attempt, and it can no longer be stored", id, environment.name());
+                return requested.status();
+            } catch (CredentialVersionConflictException e) {
+                // the proving replica wrote its progress, or moved on: look again
+            }
+        }
+        throw new CredentialStoreException(Reason.UNAVAILABLE, environment.name(), "the record of rotation " + id
+                + " kept changing while a cancel was being written; nothing was changed, try again");
+    }
+
+    private RotationRefusedException finished(String caller, Environment environment, String id, int fromVersion,
+            State state) {
+        String what = state == State.STORING || state == State.UNKNOWN
+                ? "is being stored"
+                : "has " + state.label();
+        RotationRefusedException refused = new RotationRefusedException(RotationRefusedException.Reason.FINISHED,
+                environment.name(), "rotation_finished", null,
+                "Rotation " + id + " " + what + "; it can no longer be cancelled.");
+        audit.record(AuditEvent.rotationCancelRejected(clock.instant(), caller, environment.name(), fromVersion,
+                refused.code()).withRotation(id));
+        return refused;
+    }
+
+    private static RotationStatus withCancelRequested(RotationStatus s) {
+        return new RotationStatus(s.id(), s.environment(), s.action(), s.state(), s.fromVersion(), s.restoreVersion(),
+                s.version(), s.errorCode(), s.azureAdErrorCodes(), s.attempts(), s.startedAt(), s.deadline(),
+                s.finishedAt(), true);
     }
 
     // ---- starting ------------------------------------------------------------------------------
@@ -326,11 +446,15 @@ public class RotationService {
             fail(run, run.lastErrorCode().orElse(Rotation.PROOF_TIMEOUT), run.lastAzureAdErrorCodes(), null);
             return;
         }
+        if (!stillWanted(run)) {
+            return;
+        }
         Optional<Instant> throttled = throttle.throttledUntil(run.environment.name());
         if (throttled.isPresent()) {
             // Azure AD asked for quiet on this tenant (a 429 to the cache, or to an earlier proof): no
             // request before it ends. Looked at again every retry-interval, or when it ends if sooner.
             run.recordRefusal(TokenFailure.Reason.AZURE_AD_THROTTLED.code(), List.of());
+            writeProgress(run);
             Duration left = Duration.between(clock.instant(), throttled.get());
             Duration poll = policy.pauseBeforeNextAttempt(Optional.empty());
             schedule(run, left.compareTo(poll) < 0 ? left : poll);
@@ -347,18 +471,41 @@ public class RotationService {
                 // the cache must leave the tenant alone as long as this proof has to
                 notYet.retryAfter().ifPresent(wait -> throttle.throttled(run.environment.name(), wait));
             }
+            writeProgress(run);
             schedule(run, policy.pauseBeforeNextAttempt(notYet.retryAfter()));
         } else {
             store(run, attempt, (KeyProver.Proved) verdict);
         }
     }
 
-    private void store(Rotation run, int attempt, KeyProver.Proved proof) {
-        if (!run.beginStoring(clock.instant())) {
-            if (run.isProving()) {
-                // proved, but after the deadline: the operator has been told it failed by now
-                fail(run, Rotation.PROOF_TIMEOUT, List.of(), null);
+    /**
+     * Reads the rotation's record before an attempt: a cancel written there by another replica ends it
+     * now, before the key is sent to Azure AD again. A record that cannot be read does not stop the
+     * attempt: the move to {@code storing} is a check-and-set, so a cancel can still not be lost.
+     */
+    private boolean stillWanted(Rotation run) {
+        run.recordLock.lock();
+        try {
+            Optional<RotationRecord> found;
+            try {
+                found = records.read(run.environment, run.id);
+            } catch (CredentialStoreException e) {
+                return true;
             }
+            if (found.isEmpty()) {
+                recordLost(run);
+                return false;
+            }
+            run.recordVersion(found.get().version());
+            return !(found.get().cancelRequested()
+                    && cancelled(run, found.get().cancelRequestedBy(), found.get().cancelRequestedAt()));
+        } finally {
+            run.recordLock.unlock();
+        }
+    }
+
+    private void store(Rotation run, int attempt, KeyProver.Proved proof) {
+        if (!claimStoring(run)) {
             return;
         }
         LOG.infof("Rotation %s of environment '%s': Azure AD accepted the credential at attempt %d; storing it over"
@@ -374,6 +521,7 @@ public class RotationService {
                 LOG.warnf("Rotation %s of environment '%s': Vault's answer to the write over version %d was lost;"
                         + " reading Vault to learn whether it was stored", run.id, run.environment.name(),
                         run.fromVersion);
+                writeEnd(run);
                 scheduleResolution(run, Duration.ZERO);
                 return;
             }
@@ -381,6 +529,57 @@ public class RotationService {
             return;
         }
         completeStored(run, stored, true, proof);
+    }
+
+    /**
+     * Moves the rotation, and its record by check-and-set, to {@code storing}: from here on it cannot
+     * be cancelled. A cancel written into the record first wins instead, and nothing is stored; a
+     * record that cannot be written fails the rotation, since storing a key nobody could then follow or
+     * cancel is not an option.
+     */
+    private boolean claimStoring(Rotation run) {
+        run.recordLock.lock();
+        try {
+            if (!run.beginStoring(clock.instant())) {
+                if (run.isProving()) {
+                    // proved, but after the deadline: the operator has been told it failed by now
+                    fail(run, Rotation.PROOF_TIMEOUT, List.of(), null);
+                }
+                return false;
+            }
+            for (int race = 0; race < 5; race++) {
+                try {
+                    run.recordVersion(records.write(run.environment, run.record()).version());
+                    return true;
+                } catch (CredentialVersionConflictException e) {
+                    Optional<RotationRecord> found = records.read(run.environment, run.id);
+                    run.abandonStoring();
+                    if (found.isEmpty()) {
+                        recordLost(run);
+                        return false;
+                    }
+                    run.recordVersion(found.get().version());
+                    if (found.get().cancelRequested()) {
+                        LOG.infof("Rotation %s of environment '%s': proved, but a cancel was recorded first; nothing"
+                                + " is stored", run.id, run.environment.name());
+                        cancelled(run, found.get().cancelRequestedBy(), found.get().cancelRequestedAt());
+                        return false;
+                    }
+                    if (!run.beginStoring(clock.instant())) {
+                        return false;
+                    }
+                }
+            }
+            run.abandonStoring();
+            fail(run, Rotation.INTERNAL_ERROR, List.of(), null);
+            return false;
+        } catch (CredentialStoreException e) {
+            run.abandonStoring();
+            fail(run, e.reason().code(), List.of(), e);
+            return false;
+        } finally {
+            run.recordLock.unlock();
+        }
     }
 
     /**
@@ -460,6 +659,7 @@ public class RotationService {
                     run.action.auditAction(), run.fromVersion, stored.version())));
             LOG.infof("Rotation %s of environment '%s' completed: version %d is current; the next token is minted"
                     + " with it", run.id, run.environment.name(), stored.version());
+            writeEnd(run);
             run.settled.complete(null);
         }
     }
@@ -471,7 +671,89 @@ public class RotationService {
             LOG.warnf("Rotation %s of environment '%s' failed (%s, error_codes %s) after %d attempts; nothing was"
                     + " stored, version %d stays current", run.id, run.environment.name(), code, azureAdErrorCodes,
                     run.status().attempts(), run.fromVersion);
+            writeEnd(run);
             run.settled.complete(null);
+        }
+    }
+
+    // ---- the record ----------------------------------------------------------------------------
+
+    private void recordLost(Rotation run) {
+        LOG.warnf("Rotation %s of environment '%s': its record is gone from the store; nothing is stored", run.id,
+                run.environment.name());
+        fail(run, Rotation.RECORD_LOST, List.of(), null);
+    }
+
+    /**
+     * Progress while proving (attempts, the last refusal); a write that fails is retried by the next.
+     */
+    private void writeProgress(Rotation run) {
+        write(run);
+    }
+
+    /**
+     * An end (or {@code unknown}) that must reach the record: written now, or again after a pause for
+     * as long as its outcome could have been read back, so other replicas do not show it proving.
+     */
+    private void writeEnd(Rotation run) {
+        if (!write(run)) {
+            scheduleEndWrite(run);
+        }
+    }
+
+    private void scheduleEndWrite(Rotation run) {
+        try {
+            executor.schedule(() -> {
+                if (!write(run)) {
+                    if (clock.instant().isBefore(run.deadline.plus(policy.proofTimeout()))) {
+                        scheduleEndWrite(run);
+                    } else {
+                        LOG.errorf("Rotation %s of environment '%s': its record could not be written; other replicas"
+                                + " show its last recorded state", run.id, run.environment.name());
+                    }
+                }
+            }, policy.pauseBeforeNextAttempt(Optional.empty()).toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // shutting down: the record keeps its last state
+        }
+    }
+
+    /**
+     * Writes what this replica knows of the rotation over the record's version it last saw. Losing the
+     * check-and-set means another replica wrote a cancel: while proving, that ends the rotation as
+     * cancelled (and writes that); otherwise this replica's state is written over it.
+     *
+     * @return whether the record now says what this replica knows
+     */
+    private boolean write(Rotation run) {
+        run.recordLock.lock();
+        try {
+            for (int race = 0; race < 5; race++) {
+                try {
+                    run.recordVersion(records.write(run.environment, run.record()).version());
+                    return true;
+                } catch (CredentialVersionConflictException e) {
+                    Optional<RotationRecord> found = records.read(run.environment, run.id);
+                    if (found.isEmpty()) {
+                        if (run.isProving()) {
+                            recordLost(run);
+                        }
+                        return true; // nothing left to write to
+                    }
+                    run.recordVersion(found.get().version());
+                    if (found.get().cancelRequested() && run.isProving()
+                            && cancelled(run, found.get().cancelRequestedBy(), found.get().cancelRequestedAt())) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        } catch (CredentialStoreException e) {
+            LOG.debugf("Rotation %s of environment '%s': its record could not be written (%s)", run.id,
+                    run.environment.name(), e.reason().code());
+            return false;
+        } finally {
+            run.recordLock.unlock();
         }
     }
 

@@ -6,10 +6,11 @@ import java.util.List;
 import io.credentialbroker.audit.AuditAction;
 
 /**
- * A snapshot of one rotation, for its HTTP resource and for tests. Holds no secret.
+ * A snapshot of one rotation, for its HTTP resource, its record in the store and tests. Holds no
+ * secret.
  *
  * @param id
- *            the rotation's id, unique on this replica
+ *            the rotation's id (a random UUID), unique across replicas
  * @param environment
  *            the environment whose credential it changes
  * @param action
@@ -35,10 +36,13 @@ import io.credentialbroker.audit.AuditAction;
  *            when proving gives up ({@code broker.rotation.proof-timeout} after the start)
  * @param finishedAt
  *            when it completed, failed or was cancelled
+ * @param cancelRequested
+ *            a cancel was recorded while it was proving: it will not be stored, and ends
+ *            {@code cancelled} once the replica proving it reads the request
  */
 public record RotationStatus(String id, String environment, Action action, State state, int fromVersion,
         Integer restoreVersion, Integer version, String errorCode, List<Integer> azureAdErrorCodes, int attempts,
-        Instant startedAt, Instant deadline, Instant finishedAt) {
+        Instant startedAt, Instant deadline, Instant finishedAt, boolean cancelRequested) {
 
     public RotationStatus {
         azureAdErrorCodes = List.copyOf(azureAdErrorCodes);
@@ -49,6 +53,11 @@ public record RotationStatus(String id, String environment, Action action, State
 
         /** The new credential is being proved against Azure AD; the old one keeps serving. */
         PROVING("proving"),
+        /**
+         * Proved, and being written to Vault: it can no longer be cancelled; next {@code completed},
+         * {@code failed} or {@code unknown}.
+         */
+        STORING("storing"),
         /** Proved and stored as {@link RotationStatus#version()}; the next tokens are minted with it. */
         COMPLETED("completed"),
         /** Not proved in time, refused by Azure AD, or not stored; nothing changed. */
@@ -69,6 +78,21 @@ public record RotationStatus(String id, String environment, Action action, State
 
         public String label() {
             return label;
+        }
+
+        /** The state with this label. */
+        public static State of(String label) {
+            for (State state : values()) {
+                if (state.label.equals(label)) {
+                    return state;
+                }
+            }
+            throw new IllegalArgumentException("not a rotation state: " + label);
+        }
+
+        /** Completed, failed or cancelled: nothing more will happen to it. */
+        public boolean isEnd() {
+            return this == COMPLETED || this == FAILED || this == CANCELLED;
         }
     }
 
@@ -94,6 +118,16 @@ public record RotationStatus(String id, String environment, Action action, State
 
         public AuditAction auditAction() {
             return auditAction;
+        }
+
+        /** The action with this label. */
+        public static Action of(String label) {
+            for (Action action : values()) {
+                if (action.label.equals(label)) {
+                    return action;
+                }
+            }
+            throw new IllegalArgumentException("not a rotation action: " + label);
         }
     }
 }

@@ -1,8 +1,8 @@
 package io.credentialbroker.rotation;
 
 /**
- * No rotation with this id exists for this environment on this replica: it never did, it ran on
- * another replica, or it finished longer ago than {@code broker.rotation.retention}.
+ * No rotation with this id exists for this environment, on any replica: it never did, or it
+ * finished longer ago than {@code broker.rotation.retention}.
  */
 public class UnknownRotationException extends RuntimeException {
 

@@ -8,10 +8,13 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -28,8 +31,9 @@ import io.credentialbroker.environment.Environment;
  * <p>
  * Single flight: whatever asks for a token (callers on a cold cache, callers who notice a refresh
  * is due, the periodic check), at most one mint runs at a time and everyone waiting shares its
- * result; MSAL.NET's "refresh convoy" (issue 4196) is what happens otherwise. The hot path reads
- * two volatile fields and takes no lock.
+ * result; MSAL.NET's "refresh convoy" (issue 4196) is what happens otherwise. A rotation's proof
+ * for the environment takes the same flight ({@link #prove}). The hot path reads two volatile
+ * fields and takes no lock.
  */
 public final class TokenCache {
 
@@ -46,8 +50,12 @@ public final class TokenCache {
     private final TokenCacheObserver observer;
 
     private final Object lock = new Object();
-    /** Guarded by {@link #lock}; non-null while a mint runs. */
+    /** Guarded by {@link #lock}; non-null while a mint, or a rotation's proof, runs. */
     private CompletableFuture<AccessToken> flight;
+    /** Guarded by {@link #lock}: the flight is a proof's. */
+    private boolean proving;
+    /** Guarded by {@link #lock}: someone waits on the proof's flight for a token. */
+    private boolean proofJoined;
     private volatile AccessToken token;
     /**
      * The credential the next mint uses. Written by the flight (which reads the store when it has none,
@@ -95,6 +103,7 @@ public final class TokenCache {
         CompletableFuture<AccessToken> pending;
         synchronized (lock) {
             pending = flight;
+            proofJoined |= pending != null && proving;
             if (pending == null) {
                 if (now.isBefore(quietUntil)) {
                     return CompletableFuture.failedFuture(unavailable(currentFailureReason(), quietUntil, now));
@@ -155,6 +164,7 @@ public final class TokenCache {
             if (token != null || clock.instant().isBefore(quietUntil)) {
                 return CompletableFuture.completedFuture(null);
             }
+            proofJoined |= flight != null && proving;
             pending = flight == null ? startFlight() : flight;
         }
         return pending.handle((minted, error) -> null);
@@ -166,7 +176,7 @@ public final class TokenCache {
         TokenFailure failure = lastFailure;
         boolean minting;
         synchronized (lock) {
-            minting = flight != null;
+            minting = flight != null && !proving;
         }
         TokenStatus.State state;
         if (current == null || !lifetimes.isServable(current, now)) {
@@ -271,6 +281,82 @@ public final class TokenCache {
             }
             lastFailure = new TokenFailure(TokenFailure.Reason.AZURE_AD_THROTTLED, now, 429, List.of(),
                     null, null, Optional.of(retryAfter));
+        }
+    }
+
+    /**
+     * Runs a rotation's proof (one token request with a candidate credential) as this environment's
+     * flight: after a mint in flight has ended (waiting at most {@code max-wait}), and with no mint
+     * starting until it returns. Callers who find no servable token meanwhile wait for the proof to end
+     * and then share the mint it starts for them. The proof's token is not this cache's: it is never
+     * handed to them.
+     *
+     * @return what {@code proof} returned, or a transient failure ({@code mint_in_progress}) if the
+     *         mint in flight did not end in time
+     */
+    public MintResult prove(Supplier<MintResult> proof) {
+        long deadline = System.nanoTime() + retries.maxWait().toNanos(); // real time: it bounds real waiting
+        CompletableFuture<AccessToken> held = new CompletableFuture<>();
+        while (true) {
+            CompletableFuture<AccessToken> pending;
+            synchronized (lock) {
+                pending = flight;
+                if (pending == null) {
+                    flight = held;
+                    proving = true;
+                    proofJoined = false;
+                    break;
+                }
+            }
+            try {
+                pending.handle((minted, error) -> null).get(Math.max(0, deadline - System.nanoTime()),
+                        TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                return MintResult.Failed.withoutBody(MintResult.FailureKind.TRANSIENT, 0,
+                        TokenFailure.Reason.MINT_IN_PROGRESS.code());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return MintResult.Failed.withoutBody(MintResult.FailureKind.TRANSIENT, 0,
+                        TokenFailure.Reason.MINT_IN_PROGRESS.code());
+            }
+        }
+        try {
+            return proof.get();
+        } finally {
+            endProof(held);
+        }
+    }
+
+    /** Gives the flight back; those who waited on it for a token get the mint it starts for them. */
+    private void endProof(CompletableFuture<AccessToken> held) {
+        CompletableFuture<AccessToken> next = null;
+        RuntimeException refused = null;
+        AccessToken current = token;
+        synchronized (lock) {
+            flight = null;
+            proving = false;
+            Instant now = clock.instant();
+            if (proofJoined && (current == null || !lifetimes.isServable(current, now))) {
+                if (now.isBefore(quietUntil)) {
+                    refused = unavailable(currentFailureReason(), quietUntil, now);
+                } else {
+                    next = startFlight();
+                }
+            }
+            proofJoined = false;
+        }
+        if (next != null) {
+            next.whenComplete((minted, error) -> {
+                if (error == null) {
+                    held.complete(minted);
+                } else {
+                    held.completeExceptionally(error);
+                }
+            });
+        } else if (refused != null) {
+            held.completeExceptionally(refused);
+        } else {
+            held.complete(current); // a servable token, or nobody waits
         }
     }
 

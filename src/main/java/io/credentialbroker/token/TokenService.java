@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -230,6 +231,12 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
     @Override
     public void adopt(String environment, PartnerCredential credential, MintResult.Issued proof, Instant sentAt) {
         cache(environment).useCredential(credential, proof, sentAt);
+    }
+
+    @Override
+    public MintResult prove(String environment, Supplier<MintResult> proof) {
+        TokenCache cache = environment == null ? null : caches.get(environment);
+        return cache == null ? proof.get() : cache.prove(proof);
     }
 
     private TokenCache cache(String environment) {

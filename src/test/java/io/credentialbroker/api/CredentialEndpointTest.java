@@ -364,7 +364,7 @@ class CredentialEndpointTest extends StandInTest {
     void readsBackAWriteWhoseAnswerWasLateAndReportsItStored() {
         azureAd.stub(
                 tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
-        vault.answerNextWriteLate(Duration.ofSeconds(6)); // stored at once, answered after the 2 s timeout
+        vault.answerNextWriteLate(Fixtures.dataPath(LAB), Duration.ofSeconds(6)); // stored at once, answered after the 2 s timeout
 
         ExtractableResponse<Response> answer = rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}")
                 .extract();
@@ -383,7 +383,7 @@ class CredentialEndpointTest extends StandInTest {
     void readsBackALostWriteBeforeReportingItFailed() {
         azureAd.stub(
                 tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
-        vault.loseNextWrite();
+        vault.loseNextWrite(Fixtures.dataPath(LAB));
 
         rotate("\"1\"", "{\"client_secret\": \"" + newSecret + "\"}").statusCode(503)
                 .body("code", equalTo("vault_unavailable"));

@@ -359,19 +359,19 @@ class RotationServiceTest {
     }
 
     @Test
-    @DisplayName("at most a bounded number of finished rotations are kept, the oldest forgotten first")
+    @DisplayName("at most a bounded number of rotation records are kept per environment, the oldest deleted first when the next starts")
     void boundsTheFinishedRotationsKept() {
         List<String> ids = new ArrayList<>();
-        for (int i = 0; i < RotationRegistry.MAX_FINISHED + 5; i++) {
+        for (int i = 0; i < RotationRecords.MAX_KEPT + 5; i++) {
             ids.add(rotations.rotate("ops", SANDBOX, i + 1, newKey(newSecret + "-" + i)).id());
         }
-        rotations.rotate("ops", PRIMARY, 1, newKey(newSecret)); // any request tidies up
 
-        for (String forgotten : ids.subList(0, 6)) {
+        for (String forgotten : ids.subList(0, 5)) {
+            assertThat(store.readRecord(SANDBOX, "rotations/" + forgotten)).as("deleted from the store").isEmpty();
             assertThat(catchThrowableOfType(UnknownRotationException.class,
                     () -> rotations.status(SANDBOX, forgotten))).isNotNull();
         }
-        for (String kept : ids.subList(6, ids.size())) {
+        for (String kept : ids.subList(5, ids.size())) {
             assertThat(rotations.status(SANDBOX, kept).state()).isEqualTo(State.COMPLETED);
         }
     }
@@ -392,7 +392,7 @@ class RotationServiceTest {
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(2);
         executor.setRemoveOnCancelPolicy(true);
         executors.add(executor);
-        return new RotationService(store, (env, credential) -> {
+        return new RotationService(store, store, (env, credential) -> {
             proved.add(credential);
             return azureAd.apply(env, credential);
         }, (environment, credential, proof, sentAt) -> active.put(environment, credential),

@@ -113,6 +113,8 @@ public final class VaultStandIn implements AutoCloseable {
     /** How the next KV data write is answered: stored and answered late, or lost unstored. */
     private Duration nextWriteAnsweredAfter;
     private boolean nextWriteLost;
+    /** The request path those two apply to; null for any KV data write. */
+    private String nextWritePath;
     private CountDownLatch release = new CountDownLatch(1);
 
     private VaultStandIn(Clock clock) throws IOException {
@@ -201,6 +203,7 @@ public final class VaultStandIn implements AutoCloseable {
         delay = Duration.ZERO;
         nextWriteAnsweredAfter = null;
         nextWriteLost = false;
+        nextWritePath = null;
         release = new CountDownLatch(1);
     }
 
@@ -431,21 +434,24 @@ public final class VaultStandIn implements AutoCloseable {
      * {@link #close()} cut the wait short.
      */
     /**
-     * The next write of a KV v2 secret is stored at once, but answered only after {@code delay}: a
-     * client with a shorter timeout cannot know it landed.
+     * The next write to {@code dataPath} (e.g. {@code /v1/secret/data/partner-center/lab}; writes to
+     * other secrets, such as records beside it, pass) is stored at once, but answered only after
+     * {@code delay}: a client with a shorter timeout cannot know it landed.
      */
-    public void answerNextWriteLate(Duration delay) {
+    public void answerNextWriteLate(String dataPath, Duration delay) {
         synchronized (lock) {
+            nextWritePath = Objects.requireNonNull(dataPath, "dataPath");
             nextWriteAnsweredAfter = Objects.requireNonNull(delay, "delay");
         }
     }
 
     /**
-     * The next write of a KV v2 secret is read and its connection closed: nothing is stored or
+     * The next write to {@code dataPath} is read and its connection closed: nothing is stored or
      * answered.
      */
-    public void loseNextWrite() {
+    public void loseNextWrite(String dataPath) {
         synchronized (lock) {
+            nextWritePath = Objects.requireNonNull(dataPath, "dataPath");
             nextWriteLost = true;
         }
     }
@@ -524,6 +530,7 @@ public final class VaultStandIn implements AutoCloseable {
             boolean kvWrite = isWrite(method) && path.startsWith("/v1/") && path.contains("/data/");
             Duration answerAfter = null;
             synchronized (lock) {
+                kvWrite &= nextWritePath == null || nextWritePath.equals(path);
                 if (kvWrite && nextWriteLost) {
                     nextWriteLost = false;
                     return;

@@ -105,6 +105,11 @@ public class InMemoryCredentialStore implements CredentialStore, EnvironmentReco
         return stored;
     }
 
+    @Override
+    public synchronized void deleteRecord(Environment environment, String name) {
+        records.remove(recordKey(environment, name));
+    }
+
     private static String recordKey(Environment environment, String name) {
         return environment.vaultPath() + "/" + EnvironmentRecords.requireValidName(name);
     }

@@ -137,6 +137,22 @@ public class VaultCredentialStore implements CredentialStore, EnvironmentRecords
                 () -> vault.execute(write.request(data)), write::failed, timeout, true), data));
     }
 
+    @Override
+    public void deleteRecord(Environment environment, String name) {
+        VaultRead delete = VaultRead.ofRecordMetadata(environment, mount, EnvironmentRecords.requireValidName(name));
+        String path = environment.vaultPath() + "/" + name;
+        observed("delete", () -> {
+            try {
+                await(environment, "delete", delete.location(),
+                        () -> vault.secrets().kv2(mount).deleteSecretMetadata(path), delete::recordFailed, timeout,
+                        false);
+            } catch (VaultRead.AbsentRecord absent) {
+                // already gone: what was asked
+            }
+            return null;
+        });
+    }
+
     /**
      * Reads only: Vault answering 412, 429 or 5xx (not 501) is tried again at most
      * {@value #READ_RETRIES} times after jittered pauses (case 5). A 400, 403 or 404 is final, and so

@@ -80,6 +80,14 @@ final class VaultRead {
         return new VaultRead(environment, mount + "/data/" + environment.vaultPath() + "/" + name, null);
     }
 
+    /**
+     * The metadata of the record {@code name} (to delete it): its failures read as a read's, a 404 as
+     * the record's absence.
+     */
+    static VaultRead ofRecordMetadata(Environment environment, String mount, String name) {
+        return new VaultRead(environment, mount + "/metadata/" + environment.vaultPath() + "/" + name, null);
+    }
+
     /** A read of the secret's metadata: no data, so no secret. */
     static VaultRead ofMetadata(Environment environment, String mount) {
         return new VaultRead(environment, mount + "/metadata/" + environment.vaultPath(), null);
