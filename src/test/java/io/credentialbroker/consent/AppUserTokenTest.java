@@ -136,7 +136,7 @@ class AppUserTokenTest extends StandInTest {
         clock.advance(Duration.ofMinutes(61));
         azureAd.stub(refreshTokenRequest(LAB.domain(), second)
                 .willReturn(issuedForUser(newUserToken(LAB, ADMIN, true), third, 3600)));
-        vault.loseNextWrite(); // as if the process died after the exchange: nothing stored, no answer
+        vault.loseNextWrite("/v1/" + MOUNT + "/data/" + RECORD); // as if the process died after the exchange: nothing stored, no answer
 
         appUserToken().statusCode(503).contentType(Problem.MEDIA_TYPE).body("code", equalTo("vault_unavailable"));
         assertThat(vault.data(MOUNT, RECORD, 1).orElseThrow()).containsEntry("refresh_token", second);

@@ -10,6 +10,7 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
@@ -17,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
@@ -130,10 +132,7 @@ public final class AzureAdStandIn {
      * they signed in ({@code amr}), with or without multifactor authentication.
      */
     public static String newUserToken(Fixtures.Account account, String user, boolean mfa) {
-        return jwt("{\"tid\":\"" + account.tenantId() + "\",\"aud\":\"https://api.partnercenter.microsoft.com\","
-                + "\"upn\":\"" + user + "\",\"amr\":[\"pwd\"" + (mfa ? ",\"mfa\"" : "")
-                + "],\"scp\":\"user_impersonation\","
-                + "\"uti\":\"fake-user-token-" + UUID.randomUUID() + "\"}");
+        return mfa ? newUserToken(account, user, "pwd", "mfa") : newUserToken(account, user, "pwd");
     }
 
     /** A refresh-token exchange for the tenant, sending exactly this refresh token. */
@@ -151,6 +150,17 @@ public final class AzureAdStandIn {
                                 + "\"expires_in\":" + expiresIn + ",\"access_token\":\"" + token
                                 + "\",\"refresh_token\":\""
                                 + refreshToken + "\"}");
+    }
+
+    /**
+     * A fake app+user token from the account's tenant: a user's ({@code idtyp: user}) with its
+     * {@code upn} and sign-in methods ({@code amr}, e.g. {@code pwd}, {@code mfa}), unique per call.
+     */
+    public static String newUserToken(Fixtures.Account account, String upn, String... amr) {
+        String methods = Arrays.stream(amr).map(method -> "\"" + method + "\"").collect(Collectors.joining(","));
+        return jwt("{\"tid\":\"" + account.tenantId() + "\",\"aud\":\"https://api.partnercenter.microsoft.com\","
+                + "\"idtyp\":\"user\",\"upn\":\"" + upn + "\",\"amr\":[" + methods + "],\"scp\":\"user_impersonation\","
+                + "\"uti\":\"fake-user-token-" + UUID.randomUUID() + "\"}");
     }
 
     /** A compact JWT with this payload, {@code alg: none} and a fake signature. */
@@ -175,6 +185,14 @@ public final class AzureAdStandIn {
         return aResponse().withStatus(200).withHeader("Content-Type", "application/json; charset=utf-8")
                 .withBody("{\"token_type\":\"Bearer\",\"expires_in\":" + lifetime + ",\"ext_expires_in\":" + lifetime
                         + ",\"access_token\":\"" + token + "\"}");
+    }
+
+    /** An app+user answer: the access token and the refresh token that replaces the one exchanged. */
+    public static ResponseDefinitionBuilder issued(String token, int expiresIn, String refreshToken) {
+        return aResponse().withStatus(200).withHeader("Content-Type", "application/json; charset=utf-8")
+                .withBody("{\"token_type\":\"Bearer\",\"scope\":\"https://api.partnercenter.microsoft.com/"
+                        + "user_impersonation\",\"expires_in\":" + expiresIn + ",\"ext_expires_in\":" + expiresIn
+                        + ",\"access_token\":\"" + token + "\",\"refresh_token\":\"" + refreshToken + "\"}");
     }
 
     /** An Azure AD error body the way Azure AD writes them, description text included. */
