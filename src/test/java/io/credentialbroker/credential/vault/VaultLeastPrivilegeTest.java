@@ -85,7 +85,7 @@ class VaultLeastPrivilegeTest extends StandInTest {
     }
 
     @Test
-    @DisplayName("read and update on the environment's own paths are enough to rotate its key: no create, no wildcard")
+    @DisplayName("the environment's own policy is enough to rotate its key: read and update on the credential (no create), its rotation records under rotations/*")
     void rotatesWithReadAndUpdateOnly() {
         String newSecret = "fake-sandbox-secret-new-" + UUID.randomUUID();
         azureAd.stub(tokenRequest(SANDBOX.domain(), SANDBOX.clientId(), newSecret)
@@ -97,9 +97,14 @@ class VaultLeastPrivilegeTest extends StandInTest {
 
         assertThat(vault.currentVersion(VaultStandIn.DEFAULT_MOUNT, SANDBOX.vaultPath())).hasValue(2);
         assertThat(vault.currentVersion(VaultStandIn.DEFAULT_MOUNT, PRIMARY.vaultPath())).hasValue(1);
+        assertThat(vault.currentVersion(VaultStandIn.DEFAULT_MOUNT, SANDBOX.vaultPath() + "/rotations/index"))
+                .as("the rotation was recorded beside the credential").isPresent();
     }
 
-    /** One environment's policy, in the shape deploy/vault writes: its exact paths, read and update. */
+    /**
+     * One environment's policy, in the shape deploy/vault writes: the credential's exact paths (read
+     * and update), and its rotation records (the one wildcard).
+     */
     static String environmentPolicy(Fixtures.Account account) {
         return """
                 path "secret/data/%1$s" {
@@ -107,6 +112,12 @@ class VaultLeastPrivilegeTest extends StandInTest {
                 }
                 path "secret/metadata/%1$s" {
                   capabilities = ["read"]
+                }
+                path "secret/data/%1$s/rotations/*" {
+                  capabilities = ["create", "read", "update"]
+                }
+                path "secret/metadata/%1$s/rotations/*" {
+                  capabilities = ["read", "delete"]
                 }
                 """.formatted(account.vaultPath());
     }
