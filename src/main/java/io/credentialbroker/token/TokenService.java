@@ -288,8 +288,9 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
         Instant now = clock.instant();
         for (AppUserTokens tokens : appUser.values()) {
             try {
-                // refresh ahead for callers, and exchange at least every keep-alive with none
-                tokens.cache().refreshIfDue(false);
+                // No refresh ahead in the background: a caller's request starts one when the token is due (and
+                // is served the current one meanwhile), so an idle environment costs no exchange and no Vault
+                // write an hour. Only the keep-alive exchanges with nobody asking.
                 if (tokens.exchange().keepAliveDue(now, appUserConfig.keepAlive())) {
                     tokens.cache().refreshNow();
                 }
