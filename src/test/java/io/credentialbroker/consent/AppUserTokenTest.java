@@ -231,6 +231,18 @@ class AppUserTokenTest extends StandInTest {
     }
 
     @Test
+    @DisplayName("grants: app-user-token is a permission of its own; a caller granted token only gets 403, one granted app-user-token only gets no app-only token")
+    void appUserTokensNeedTheirOwnGrant() {
+        installWith(granted, second);
+        CallerIssuerResource.actAsNobody();
+        String billing = issuer.token(CallerIssuer.BILLING); // token on sandbox only
+
+        given().header("Authorization", "Bearer " + billing)
+                .post("/v1/environments/sandbox/app-user-token").then()
+                .statusCode(403).body("code", equalTo("not_granted"));
+    }
+
+    @Test
     @DisplayName("retire: DELETE with If-Match writes a version with no refresh token; callers get consent_required at once")
     void retiringStopsServing() {
         installWith(granted, second);
