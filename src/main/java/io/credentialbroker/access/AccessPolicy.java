@@ -18,7 +18,6 @@ import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.InvalidConfigurationException;
 import io.credentialbroker.environment.Environment;
 import io.credentialbroker.environment.EnvironmentRegistry;
-import io.credentialbroker.metrics.BrokerMetrics;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.Startup;
 
@@ -45,11 +44,11 @@ public class AccessPolicy {
 
     @Inject
     AccessPolicy(Grants grants, RateLimiter rateLimiter, AuditLog audit, EnvironmentRegistry environments,
-            BrokerConfig config, Clock clock, BrokerMetrics metrics) {
+            BrokerConfig config, Clock clock) {
         this.grants = grants;
         this.rateLimiter = rateLimiter;
         this.audit = audit;
-        this.throttledAudit = new ThrottledAudit(audit, clock, metrics::auditEventSuppressed);
+        this.throttledAudit = new ThrottledAudit(audit, clock);
         this.environments = environments;
         this.clock = clock;
         this.authEnabled = config.auth().enabled();

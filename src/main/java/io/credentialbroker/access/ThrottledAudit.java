@@ -25,7 +25,6 @@ final class ThrottledAudit {
 
     private final AuditLog audit;
     private final Clock clock;
-    private final Runnable suppressedCounter;
     private final ConcurrentMap<String, Stretch> stretches = new ConcurrentHashMap<>();
 
     /** One caller's refusals since its last written one. */
@@ -35,10 +34,9 @@ final class ThrottledAudit {
         long suppressed;
     }
 
-    ThrottledAudit(AuditLog audit, Clock clock, Runnable suppressedCounter) {
+    ThrottledAudit(AuditLog audit, Clock clock) {
         this.audit = audit;
         this.clock = clock;
-        this.suppressedCounter = suppressedCounter;
     }
 
     /**
@@ -52,7 +50,7 @@ final class ThrottledAudit {
         synchronized (stretch) {
             if (stretch.lastWritten != null && now.isBefore(stretch.lastWritten.plus(INTERVAL))) {
                 stretch.suppressed++;
-                suppressedCounter.run();
+                audit.suppressed();
                 return;
             }
             leftOut = stretch.suppressed;

@@ -42,6 +42,8 @@ public final class AuditHandler extends Handler {
     private final AtomicLong queued = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    /** Events left out on purpose (a throttled caller's refusals), each summed in a later event. */
+    private final AtomicLong suppressed = new AtomicLong();
     /** Dropped events not yet reported in the trail. */
     private final AtomicLong unreported = new AtomicLong();
     private final List<Consumer<String>> taps = new CopyOnWriteArrayList<>();
@@ -98,6 +100,18 @@ public final class AuditHandler extends Handler {
      */
     public long dropped() {
         return dropped.get();
+    }
+
+    /**
+     * Events left out of the trail on purpose since the process started (metric
+     * {@code broker_audit_events_suppressed_total}).
+     */
+    public long suppressed() {
+        return suppressed.get();
+    }
+
+    void countSuppressed() {
+        suppressed.incrementAndGet();
     }
 
     /**

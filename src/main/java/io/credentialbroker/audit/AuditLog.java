@@ -58,6 +58,14 @@ public class AuditLog {
         LOG.info(line(event));
     }
 
+    /**
+     * Counts an event left out of the trail on purpose: a caller's refusal for the rate limit within a
+     * minute of its last written one; a later event of that caller says how many.
+     */
+    public void suppressed() {
+        handler.countSuppressed();
+    }
+
     @PreDestroy
     void flush() {
         handler.flush(FINAL_FLUSH);

@@ -48,13 +48,9 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
      * registered once: a request costs one look-up of a map that never changes.
      */
     private final Map<String, TokenCounters> tokenCounters;
-    private final Counter auditSuppressed;
 
     BrokerMetrics(MeterRegistry registry, EnvironmentRegistry environments) {
         this.registry = registry;
-        this.auditSuppressed = Counter.builder("broker_audit_events_suppressed_total")
-                .description("Rate-limit refusals left out of the audit trail (at most one line per caller a minute)")
-                .register(registry);
         this.environments = environments;
         Map<String, TokenCounters> counters = new HashMap<>();
         for (Environment environment : environments.all()) {
@@ -105,6 +101,11 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
                 .builder("broker_audit_events_dropped_total", AuditHandler.instance(), AuditHandler::dropped)
                 .description("Audit events that could not be written because the audit queue was full (each"
                         + " gap is also an audit.overflow event in the trail)")
+                .register(registry));
+        observed.add(FunctionCounter
+                .builder("broker_audit_events_suppressed_total", AuditHandler.instance(), AuditHandler::suppressed)
+                .description("Refusals for the rate limit left out of the audit trail (one line per caller a"
+                        + " minute; the next says how many)")
                 .register(registry));
         for (Environment environment : environments.all()) {
             String name = environment.name();
@@ -159,14 +160,6 @@ public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
     void removeGauges(@Observes ShutdownEvent event) {
         observed.forEach(registry::remove);
         observed.clear();
-    }
-
-    /**
-     * A rate-limit refusal left out of the audit trail: the caller's refusals are written at most once
-     * a minute.
-     */
-    public void auditEventSuppressed() {
-        auditSuppressed.increment();
     }
 
     /** A token handed out: the hot path, one look-up of a prepared counter. */

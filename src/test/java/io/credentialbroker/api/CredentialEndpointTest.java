@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -41,6 +42,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 
+import io.credentialbroker.config.BrokerExecutors;
 import io.credentialbroker.credential.ClientSecret;
 import io.credentialbroker.credential.PartnerCredential;
 import io.credentialbroker.testing.AzureAdStandInResource;
@@ -76,6 +78,9 @@ class CredentialEndpointTest extends StandInTest {
 
     @Inject
     TokenService tokens;
+
+    @Inject
+    BrokerExecutors executors;
 
     private CapturedAudit audit;
     /** Generated per test, so a leak check searches for exactly it. */
@@ -296,11 +301,15 @@ class CredentialEndpointTest extends StandInTest {
         given().delete(location).then().statusCode(200).header("Cache-Control", "no-store")
                 .body("state", equalTo("cancelled"));
 
+        int requestsAtCancel = azureAd.tokenRequests(LAB.domain());
         azureAd.stub(
                 tokenRequest(LAB.domain(), LAB.clientId(), newSecret).willReturn(issued(newToken(LAB, "p"), 3600)));
-        int requests = azureAd.tokenRequests(LAB.domain());
-        sleep(Duration.ofMillis(200)); // several retry intervals
-        assertThat(azureAd.tokenRequests(LAB.domain())).isEqualTo(requests);
+        // an attempt already running may end; after it no attempt is running or scheduled, so none can come
+        ScheduledThreadPoolExecutor rotations = (ScheduledThreadPoolExecutor) executors.rotations();
+        await().atMost(Duration.ofSeconds(5)).alias("no rotation attempt running or scheduled")
+                .until(() -> rotations.getQueue().isEmpty() && rotations.getActiveCount() == 0);
+        assertThat(azureAd.tokenRequests(LAB.domain())).as("at most the attempt that was already running")
+                .isBetween(requestsAtCancel, requestsAtCancel + 1);
         given().get(location).then().body("state", equalTo("cancelled"));
         given().delete(location).then().statusCode(200).body("state", equalTo("cancelled"));
         assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).hasValue(1);
@@ -756,13 +765,5 @@ class CredentialEndpointTest extends StandInTest {
 
     private static String decode(String value) {
         return URLDecoder.decode(value, StandardCharsets.UTF_8);
-    }
-
-    private static void sleep(Duration pause) {
-        try {
-            Thread.sleep(pause.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -12,6 +12,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,7 +66,7 @@ class ProbesTest extends StandInTest {
     Vertx vertx;
 
     @Test
-    @DisplayName("cases 1, 37, 40: unready with nothing to serve; ready and serving through a Vault and Azure AD outage; never a secret in a probe")
+    @DisplayName("cases 1, 37, 40: unready with nothing to serve; ready and serving through a Vault and Azure AD outage, then a fast 503 with Retry-After once the token runs out; never a secret in a probe")
     void probesFollowWhatThePodCanServe() {
         CallerIssuerResource.actAs(issuer, CallerIssuer.OPERATOR);
         List<String> probeBodies = new ArrayList<>();
@@ -103,6 +104,24 @@ class ProbesTest extends StandInTest {
         probeBodies.add(management().get("/q/health/ready").then().extract().asString());
         probeBodies.add(management().get("/q/health/live").then().statusCode(200).extract().asString());
         probeBodies.add(management().get("/q/health").then().extract().asString());
+
+        // still both down, and the token runs out (60 s left: below min-remaining and skew): a fast 503
+        // with Retry-After, never a hang; readiness says the environment cannot serve and why, and stays
+        // UP only because the credential is loaded (a caller's request mints once Azure AD is back)
+        clock.advance(Duration.ofMinutes(8));
+        long started = System.nanoTime();
+        given().post("/v1/environments/sandbox/token").then().statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", notNullValue())
+                .body("code", equalTo("azure_ad_unavailable"));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("no hang").isLessThan(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> management().get("/q/health/ready").then()
+                .statusCode(200)
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.state'", equalTo("unavailable"))
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.last_error'", equalTo("azure_ad_unavailable"))
+                .body("checks.find { it.name == 'tokens' }.data.'sandbox.credential_version'", equalTo(1)));
+        probeBodies.add(management().get("/q/health/ready").then().extract().asString());
+        probeBodies.add(management().get("/q/health/live").then().statusCode(200).extract().asString());
 
         for (String body : probeBodies) {
             assertThat(body).doesNotContain(SANDBOX.clientSecret(), PRIMARY.clientSecret(), cached,

@@ -168,8 +168,8 @@ class RotationServiceTest {
         assertThat(failed.finishedAt()).isNotNull();
         assertThat(store.metadata(SANDBOX).currentVersion()).isEqualTo(1);
         int attemptsAtTheEnd = failed.attempts();
-        sleep(Duration.ofMillis(100));
-        assertThat(proved).hasSize(attemptsAtTheEnd);
+        awaitNothingScheduled();
+        assertThat(proved).as("no attempt after the end, and none left to come").hasSize(attemptsAtTheEnd);
     }
 
     @Test
@@ -179,11 +179,14 @@ class RotationServiceTest {
         RotationStatus status = rotations.rotate("ops", SANDBOX, 1, newKey(newSecret));
 
         RotationStatus cancelled = rotations.cancel("ops-2", SANDBOX, status.id());
+        int attemptsAtCancel = proved.size();
 
         assertThat(cancelled.state()).isEqualTo(State.CANCELLED);
-        int attempts = proved.size();
-        sleep(Duration.ofMillis(100));
-        assertThat(proved).hasSize(attempts);
+        // an attempt already running may end; after it nothing is left to run: no attempt is scheduled
+        awaitNothingScheduled();
+        assertThat(proved.size()).as("at most the attempt that was already running").isBetween(attemptsAtCancel,
+                attemptsAtCancel + 1);
+        assertThat(rotations.status(SANDBOX, status.id()).state()).isEqualTo(State.CANCELLED);
         assertThat(store.metadata(SANDBOX).currentVersion()).isEqualTo(1);
         assertThat(rotations.cancel("ops-2", SANDBOX, status.id()).state()).as("cancelling again changes nothing")
                 .isEqualTo(State.CANCELLED);
@@ -438,12 +441,15 @@ class RotationServiceTest {
         }
     }
 
-    private static void sleep(Duration pause) {
-        try {
-            Thread.sleep(pause.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /**
+     * Waits until the rotations' executor has nothing running and nothing scheduled: from then on no
+     * attempt can happen, so "nothing more happened" is a fact, not a guess after a sleep. A rotation
+     * that kept proving keeps an attempt scheduled, and this fails.
+     */
+    private void awaitNothingScheduled() {
+        ScheduledThreadPoolExecutor executor = executors.get(executors.size() - 1);
+        await().atMost(Duration.ofSeconds(5)).alias("no rotation attempt running or scheduled")
+                .until(() -> executor.getQueue().isEmpty() && executor.getActiveCount() == 0);
     }
 
     /** The dev store, whose writes can be made to fail as a sealed Vault's would. */
