@@ -23,7 +23,7 @@ class AuthDisabledStartupTest {
     static final QuarkusUnitTest APP = new QuarkusUnitTest()
             .withApplicationRoot(jar -> jar.addClasses(BrokerConfig.class, EnvironmentRegistry.class,
                     Environment.class, Cloud.class, InvalidConfigurationException.class, Grants.class,
-                    Permission.class, Caller.class, AccessPolicy.class, RateLimiter.class, ThrottledAudit.class,
+                    Permission.class, Caller.class, AccessPolicy.class, ThrottledAudit.class, RateLimiter.class,
                     AuditLog.class,
                     AuditEvent.class, ClockProducer.class))
             .overrideConfigKey("quarkus.devservices.enabled", "false")
