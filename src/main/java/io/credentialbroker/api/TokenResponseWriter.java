@@ -1,0 +1,222 @@
+package io.credentialbroker.api;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.ext.Provider;
+
+import org.jboss.resteasy.reactive.server.spi.ResteasyReactiveResourceInfo;
+import org.jboss.resteasy.reactive.server.spi.ServerMessageBodyWriter;
+import org.jboss.resteasy.reactive.server.spi.ServerRequestContext;
+
+/**
+ * Writes a {@link TokenResponse} as the same JSON the application's Jackson mapper writes (snake
+ * case, fields in record order, {@code expires_at} in ISO-8601), without Jackson: serialising the
+ * response was the largest frame left on the token path that the broker could remove
+ * (bench/RESULTS.md). The ~1.2 KB token is escaped once per token and its bytes reused for every
+ * caller it is handed to; only the short fields are written per request. TokenResponseWriterTest
+ * holds the output to Jackson's, so the two cannot drift apart.
+ */
+@Provider
+@Produces(MediaType.APPLICATION_JSON)
+public class TokenResponseWriter implements ServerMessageBodyWriter<TokenResponse> {
+
+    private static final byte[] ENVIRONMENT = ascii("{\"environment\":");
+    private static final byte[] KIND = ascii(",\"kind\":");
+    private static final byte[] TOKEN_TYPE = ascii(",\"token_type\":");
+    private static final byte[] ACCESS_TOKEN = ascii(",\"access_token\":");
+    private static final byte[] EXPIRES_IN = ascii(",\"expires_in\":");
+    private static final byte[] EXPIRES_AT = ascii(",\"expires_at\":");
+    private static final byte[] RESOURCE = ascii(",\"resource\":");
+    private static final byte[] CREDENTIAL_VERSION = ascii(",\"credential_version\":");
+    private static final byte[] NULL = ascii("null");
+    private static final byte[] HEX = ascii("0123456789ABCDEF");
+    /** Room for every field but the token: names, environment, resource, numbers, the time. */
+    private static final int SHORT_FIELDS = 320;
+
+    /**
+     * The token last written for each environment and kind, escaped. A refreshed token takes its
+     * predecessor's place, so this holds no more tokens than the token cache itself, and only for
+     * environments the broker answered for.
+     */
+    private final ConcurrentMap<Slot, EscapedToken> lastWritten = new ConcurrentHashMap<>();
+
+    @Override
+    public boolean isWriteable(Class<?> type, Type genericType, ResteasyReactiveResourceInfo target,
+            MediaType mediaType) {
+        return type == TokenResponse.class;
+    }
+
+    @Override
+    public boolean isWriteable(Class<?> type, Type genericType, Annotation[] annotations, MediaType mediaType) {
+        return type == TokenResponse.class;
+    }
+
+    @Override
+    public void writeResponse(TokenResponse response, Type genericType, ServerRequestContext context) {
+        // straight to Vert.x, as RESTEasy Reactive writes a byte[] entity: no output stream per request
+        context.serverResponse().end(toJson(response));
+    }
+
+    @Override
+    public void writeTo(TokenResponse response, Class<?> type, Type genericType, Annotation[] annotations,
+            MediaType mediaType, MultivaluedMap<String, Object> httpHeaders, OutputStream entityStream)
+            throws IOException {
+        entityStream.write(toJson(response));
+    }
+
+    byte[] toJson(TokenResponse response) {
+        byte[] token = escapedToken(response);
+        Json json = new Json(token.length + SHORT_FIELDS);
+        json.raw(ENVIRONMENT).string(response.environment());
+        json.raw(KIND).string(response.kind());
+        json.raw(TOKEN_TYPE).string(response.tokenType());
+        json.raw(ACCESS_TOKEN).raw(token);
+        json.raw(EXPIRES_IN).number(response.expiresIn());
+        Instant expiresAt = response.expiresAt();
+        // Jackson's InstantSerializer writes DateTimeFormatter.ISO_INSTANT, as Instant#toString does
+        json.raw(EXPIRES_AT).string(expiresAt == null ? null : DateTimeFormatter.ISO_INSTANT.format(expiresAt));
+        json.raw(RESOURCE).string(response.resource());
+        json.raw(CREDENTIAL_VERSION).number(response.credentialVersion());
+        json.raw((byte) '}');
+        return json.bytes();
+    }
+
+    private byte[] escapedToken(TokenResponse response) {
+        String token = response.accessToken();
+        if (token == null) {
+            return NULL;
+        }
+        Slot slot = new Slot(response.environment(), response.kind());
+        EscapedToken last = lastWritten.get(slot);
+        // the cached token hands every caller the same String, so this is an identity check
+        if (last != null && last.token().equals(token)) {
+            return last.json();
+        }
+        byte[] json = new Json(token.length() + 2).string(token).bytes();
+        lastWritten.put(slot, new EscapedToken(token, json));
+        return json;
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private record Slot(String environment, String kind) {
+    }
+
+    /** The token and its JSON string, quotes included; never logged (no {@code toString} use). */
+    private record EscapedToken(String token, byte[] json) {
+
+        @Override
+        public String toString() {
+            return "EscapedToken[redacted]";
+        }
+    }
+
+    /** A growing byte buffer with the few JSON writes the response needs, escaping as Jackson does. */
+    private static final class Json {
+
+        private byte[] buffer;
+        private int length;
+
+        Json(int capacity) {
+            buffer = new byte[capacity];
+        }
+
+        Json raw(byte[] bytes) {
+            ensure(bytes.length);
+            System.arraycopy(bytes, 0, buffer, length, bytes.length);
+            length += bytes.length;
+            return this;
+        }
+
+        Json raw(byte b) {
+            ensure(1);
+            buffer[length++] = b;
+            return this;
+        }
+
+        Json number(long value) {
+            return raw(ascii(Long.toString(value)));
+        }
+
+        /**
+         * A JSON string, or {@code null}. Escapes what Jackson's default UTF-8 generator escapes: the
+         * quote, the backslash, control characters (short forms for backspace, tab, newline, form feed and
+         * carriage return) and each UTF-16 surrogate (outside the Basic Multilingual Plane, emoji for one),
+         * as six-character unicode escapes with upper-case hex; any other character goes out as UTF-8.
+         */
+        Json string(String value) {
+            if (value == null) {
+                return raw(NULL);
+            }
+            raw((byte) '"');
+            int n = value.length();
+            int i = 0;
+            while (i < n) {
+                char c = value.charAt(i);
+                if (Character.isSurrogate(c)) {
+                    unicodeEscape(c);
+                    i++;
+                    continue;
+                }
+                if (c >= 0x80) {
+                    int end = i + 1;
+                    while (end < n && value.charAt(end) >= 0x80 && !Character.isSurrogate(value.charAt(end))) {
+                        end++;
+                    }
+                    raw(value.substring(i, end).getBytes(StandardCharsets.UTF_8));
+                    i = end;
+                    continue;
+                }
+                if (c == '"' || c == '\\') {
+                    raw((byte) '\\').raw((byte) c);
+                } else if (c < 0x20) {
+                    escapeControl(c);
+                } else {
+                    raw((byte) c);
+                }
+                i++;
+            }
+            return raw((byte) '"');
+        }
+
+        private void escapeControl(char c) {
+            switch (c) {
+                case '\b' -> raw((byte) '\\').raw((byte) 'b');
+                case '\t' -> raw((byte) '\\').raw((byte) 't');
+                case '\n' -> raw((byte) '\\').raw((byte) 'n');
+                case '\f' -> raw((byte) '\\').raw((byte) 'f');
+                case '\r' -> raw((byte) '\\').raw((byte) 'r');
+                default -> unicodeEscape(c);
+            }
+        }
+
+        private void unicodeEscape(char c) {
+            raw((byte) '\\').raw((byte) 'u').raw(HEX[c >> 12]).raw(HEX[(c >> 8) & 0xF]).raw(HEX[(c >> 4) & 0xF])
+                    .raw(HEX[c & 0xF]);
+        }
+
+        private void ensure(int more) {
+            if (length + more > buffer.length) {
+                buffer = Arrays.copyOf(buffer, Math.max(buffer.length * 2, length + more));
+            }
+        }
+
+        byte[] bytes() {
+            return length == buffer.length ? buffer : Arrays.copyOf(buffer, length);
+        }
+    }
+}
