@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.credentialbroker.testing.AzureAdStandIn;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.CallerIssuerResource;
 import io.credentialbroker.testing.VaultStandInResource;
@@ -33,8 +34,9 @@ import io.quarkus.test.junit.QuarkusTest;
 @WithTestResource(VaultStandInResource.class)
 class TokenResponseWriterTest {
 
-    private static final String JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2FwaS5wYXJ0bmVy"
-            + "Y2VudGVyLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJlLW5vdC1yZWFs-_";
+    /** Built at test time: an unsigned, obviously fake JWT, as the Azure AD stand-in issues them. */
+    private static final String JWT = AzureAdStandIn.jwt("{\"aud\":\"https://api.partnercenter.microsoft.com\"}")
+            + "-_";
     private static final String RESOURCE = "https://api.partnercenter.microsoft.com";
 
     @Inject
