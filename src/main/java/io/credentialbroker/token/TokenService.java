@@ -188,7 +188,10 @@ public class TokenService implements ActiveCredentials, ProvedCredentials, Tenan
         tokens.cache().useCredential(app, proof, sentAt);
     }
 
-    /** The consent was retired: the app+user cache drops nothing it served, but serves no new token. */
+    /**
+     * The consent was retired: the app+user cache drops its token at once, so nothing more is served as
+     * the person who consented.
+     */
     public void retireAppUser(String environment) {
         AppUserTokens tokens = appUser(environment);
         tokens.exchange().remember(Optional.empty());
