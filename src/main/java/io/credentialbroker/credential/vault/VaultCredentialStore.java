@@ -32,6 +32,7 @@ import io.credentialbroker.credential.StoredRecord;
 import io.credentialbroker.environment.Environment;
 import io.quarkus.arc.DefaultBean;
 import io.quarkus.vault.client.VaultClient;
+import io.quarkus.vault.client.VaultClientException;
 
 /**
  * The production {@link CredentialStore}: reads and writes each environment's credential in Vault
@@ -74,7 +75,13 @@ public class VaultCredentialStore implements CredentialStore, EnvironmentRecords
 
     VaultCredentialStore(VaultClient vault, String mount, Duration timeout, CredentialObserver observer,
             LoginBackoff logins) {
-        this.vault = Objects.requireNonNull(vault, "vault");
+        // quarkus-vault retries any 403 on a cached token with a new login (VaultClient#shouldRetry), so a
+        // policy refusal would cost a login and a second request (case 3). The store decides instead:
+        // a new login only when Vault says the token itself is invalid (case 2); see await.
+        Objects.requireNonNull(vault, "vault");
+        this.vault = vault.getTokenProvider() == null
+                ? vault
+                : vault.configure().tokenProvider(new DecidingTokenProvider(vault.getTokenProvider())).build();
         this.mount = Objects.requireNonNull(mount, "mount");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.observer = Objects.requireNonNull(observer, "observer");
@@ -205,6 +212,34 @@ public class VaultCredentialStore implements CredentialStore, EnvironmentRecords
      */
     private <T> T await(Environment environment, String verb, String location, Supplier<CompletionStage<T>> call,
             Function<Throwable, ? extends RuntimeException> failed, Duration budget, boolean write) {
+        long deadline = System.nanoTime() + Math.max(0, budget.toNanos());
+        try {
+            return awaitOnce(environment, verb, location, call, failed, budget, write);
+        } catch (InvalidTokenException e) {
+            if (!(vault.getTokenProvider() instanceof DecidingTokenProvider deciding)
+                    || !deciding.lastTokenWasCached()) {
+                throw failure(e.getCause(), failed); // a static token, or one just obtained: a login cannot help
+            }
+            // The token Vault no longer knows (revoked, expired, a restarted dev server): log in again once
+            // and repeat the request, which Vault refused without doing anything (case 2). A second refusal
+            // fails closed.
+            vault.getTokenProvider().invalidateCache();
+            try {
+                return awaitOnce(environment, verb, location, call, failed,
+                        Duration.ofNanos(deadline - System.nanoTime()), write);
+            } catch (InvalidTokenException again) {
+                throw failure(again.getCause(), failed);
+            }
+        }
+    }
+
+    /**
+     * One call, waited for at most {@code budget}; a refusal of the token itself comes back as
+     * {@link InvalidTokenException} for {@link #await} to decide.
+     */
+    private <T> T awaitOnce(Environment environment, String verb, String location,
+            Supplier<CompletionStage<T>> call, Function<Throwable, ? extends RuntimeException> failed,
+            Duration budget, boolean write) {
         logins.check(environment.name());
         CompletableFuture<T> pending;
         try {
@@ -229,7 +264,11 @@ public class VaultCredentialStore implements CredentialStore, EnvironmentRecords
                     ? CredentialStoreException.outcomeUnknown(environment.name(), message + "; it may have happened")
                     : new CredentialStoreException(UNAVAILABLE, environment.name(), message);
         } catch (ExecutionException e) {
-            throw failure(unwrapped(e.getCause()), failed);
+            Throwable cause = unwrapped(e.getCause());
+            if (isInvalidToken(cause)) {
+                throw new InvalidTokenException(cause);
+            }
+            throw failure(cause, failed);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pending.cancel(true);
@@ -249,6 +288,30 @@ public class VaultCredentialStore implements CredentialStore, EnvironmentRecords
             logins.failed(failure instanceof CredentialStoreException store ? store.reason() : UNAVAILABLE);
         }
         return failure;
+    }
+
+    /**
+     * Vault refused the token itself: 403 with {@code invalid token} among its errors, as it answers
+     * for an unknown, revoked or expired token; a policy refusal says {@code permission denied} only
+     * (docs/upstream-behaviour.md, "HashiCorp Vault (KV v2)"). Logins are not: their refusal is the
+     * login backoff's business.
+     */
+    private static boolean isInvalidToken(Throwable cause) {
+        return cause instanceof VaultClientException vault && vault.getStatus() != null && vault.getStatus() == 403
+                && !LoginBackoff.isLoginFailure(cause) && vault.getErrors() != null
+                && vault.getErrors().stream().anyMatch(error -> error != null
+                        && error.toLowerCase(Locale.ROOT).contains("invalid token"));
+    }
+
+    /**
+     * Carries a refusal of the token from {@link #awaitOnce} to {@link #await}; never leaves this
+     * class.
+     */
+    private static final class InvalidTokenException extends RuntimeException {
+
+        InvalidTokenException(Throwable cause) {
+            super("invalid token", cause, false, false);
+        }
     }
 
     /** The failure inside the wrappers a future puts around it. */

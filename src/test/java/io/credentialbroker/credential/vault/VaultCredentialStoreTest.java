@@ -29,7 +29,6 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -149,12 +148,8 @@ class VaultCredentialStoreTest {
         assertThat(failure.getMessage()).contains("403", "permission denied");
     }
 
-    // Fails today, so it is kept from the build until fixed: quarkus-vault 4.7.0's VaultClient invalidates
-    // its cached token and logs in again on any 403 (VaultClientException#isPermissionDenied is the status
-    // alone), so a policy refusal under Kubernetes auth costs a login and a second read (the journal shows
-    // login, read, read, login, read). Holding case 3 takes the adapter deciding itself: re-login only on
-    // "invalid token" (case 2).
-    @Disabled("case 3 is not held under Kubernetes auth yet: quarkus-vault re-logs in on any 403 (see comment)")
+    // quarkus-vault 4.7.0's VaultClient would log in again on any 403 of a cached token; the store turns
+    // that off and logs in again only on "invalid token" (case 2, failsClosedWhenTheFreshTokenIsRefusedToo).
     @Test
     @DisplayName("case 3: Kubernetes auth, a plain 403 permission denied on a good token: no re-login, no retry")
     void doesNotLogInAgainOnAPolicyRefusal(@TempDir Path dir) throws IOException {
