@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 
 import jakarta.inject.Inject;
 
@@ -145,6 +146,31 @@ class ProbesTest extends StandInTest {
 
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> liveness.call().getStatus() == HealthCheckResponse.Status.DOWN);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> liveness.call().getStatus() == HealthCheckResponse.Status.UP);
+    }
+
+    @Test
+    @DisplayName("case 39: a wedged worker pool fails liveness, naming the pool, and it recovers when the pool does")
+    void aWedgedWorkerPoolFailsLiveness() throws InterruptedException {
+        assertThat(liveness.call().getStatus()).isEqualTo(HealthCheckResponse.Status.UP);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            // more blocking tasks than the worker pool has threads, each held until released: the fault under test
+            for (int task = 0; task < 256; task++) {
+                vertx.executeBlocking(() -> {
+                    release.await();
+                    return null;
+                }, false);
+            }
+
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> liveness.call().getStatus() == HealthCheckResponse.Status.DOWN);
+            assertThat(liveness.call().getData()).hasValueSatisfying(
+                    data -> assertThat(data).containsKey("worker_pool_stalled_ms"));
+        } finally {
+            release.countDown();
+        }
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> liveness.call().getStatus() == HealthCheckResponse.Status.UP);
     }
