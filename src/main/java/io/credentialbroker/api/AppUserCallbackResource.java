@@ -18,7 +18,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-import io.credentialbroker.consent.AppUserRefusedException;
 import io.credentialbroker.consent.ConsentFlow;
 import io.credentialbroker.consent.ConsentRejectedException;
 
@@ -68,23 +67,6 @@ public class AppUserCallbackResource {
     @ServerExceptionMapper
     Response rejected(ConsentRejectedException e) {
         return problem(e);
-    }
-
-    /**
-     * The grant was proved and refused, or the record changed meanwhile: nothing was stored. The same
-     * codes as installing a refresh token by hand.
-     */
-    @ServerExceptionMapper
-    Response refused(AppUserRefusedException e) {
-        String title = switch (e.reason().status()) {
-            case 412 -> "Precondition failed";
-            case 409 -> "Conflict";
-            default -> "Consent not accepted";
-        };
-        return noStore(Response.status(e.reason().status()).type(Problem.MEDIA_TYPE)
-                .entity(new Problem(Problem.type("app-user-refused"), title, e.reason().status(), e.getMessage(),
-                        e.environment(), e.reason().code(), null)))
-                .build();
     }
 
     static Response problem(ConsentRejectedException e) {

@@ -145,10 +145,7 @@ public class AppUserResource {
 
     /** As for credentials, but {@code "0"} names "nothing stored yet", for the first install. */
     private static int expectedVersion(String ifMatch) {
-        if (ifMatch != null && (ifMatch.strip().equals("\"0\"") || ifMatch.strip().equals("0"))) {
-            return 0;
-        }
-        return CredentialResource.expectedVersion(ifMatch);
+        return CredentialResource.expectedVersion(ifMatch, 0);
     }
 
     /**

@@ -58,7 +58,7 @@ import io.quarkus.security.identity.SecurityIdentity;
 public class CredentialResource {
 
     /** {@code "7"}, or a bare {@code 7}: the version an {@code ETag} names. */
-    private static final Pattern VERSION_TAG = Pattern.compile("\"?([1-9][0-9]{0,8})\"?");
+    private static final Pattern VERSION_TAG = Pattern.compile("\"?(0|[1-9][0-9]{0,8})\"?");
 
     /** Query parameter names that suggest someone put a secret into the URL (reliability case 26). */
     private static final Pattern SECRET_LIKE = Pattern.compile(".*(secret|password|key|token|credential).*");
@@ -265,6 +265,14 @@ public class CredentialResource {
 
     /** The version {@code If-Match} names: the ETag of the credential the change starts from. */
     static int expectedVersion(String ifMatch) {
+        return expectedVersion(ifMatch, 1);
+    }
+
+    /**
+     * As {@link #expectedVersion(String)}, for a resource whose versions start at {@code lowest}: 0 for
+     * a record whose ETag {@code "0"} names "nothing stored yet".
+     */
+    static int expectedVersion(String ifMatch, int lowest) {
         if (ifMatch == null || ifMatch.isBlank()) {
             throw new PreconditionRequiredException("A change needs If-Match with the version it starts from, as the"
                     + " credential's ETag gives it: If-Match: \"7\". Read it with GET .../credentials.");
@@ -275,7 +283,8 @@ public class CredentialResource {
                     + " starts from, as the credential's ETag gives it: If-Match: \"7\".");
         }
         Matcher version = VERSION_TAG.matcher(value);
-        if (!version.matches() || value.startsWith("\"") != value.endsWith("\"")) {
+        if (!version.matches() || value.startsWith("\"") != value.endsWith("\"")
+                || Integer.parseInt(version.group(1)) < lowest) {
             throw new InvalidRequestException(HttpHeaders.IF_MATCH, "If-Match must name one version, as the"
                     + " credential's ETag gives it: If-Match: \"7\" (a weak or a list of ETags cannot be used).");
         }

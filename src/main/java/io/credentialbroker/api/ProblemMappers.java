@@ -140,7 +140,10 @@ public class ProblemMappers {
         return problem(problem);
     }
 
-    /** App+user consent changes refused: nothing was stored. */
+    /**
+     * App+user consent changes refused, by hand ({@code PUT .../app-user}) or at a consent's callback:
+     * nothing was stored. Not to be cached: the page a browser lands on must not be shown again.
+     */
     @ServerExceptionMapper
     Response appUserRefused(AppUserRefusedException e) {
         String title = switch (e.reason().status()) {
@@ -153,10 +156,12 @@ public class ProblemMappers {
             case 409 -> "app-user-not-installed";
             default -> "grant-not-accepted";
         };
-        return problem(new Problem(Problem.type(type), title, e.reason().status(), e.getMessage(), e.environment(),
+        Problem problem = new Problem(Problem.type(type), title, e.reason().status(), e.getMessage(), e.environment(),
                 e.reason().code(), null, e.reason() == AppUserRefusedException.Reason.STALE_VERSION
                         ? HttpHeaders.IF_MATCH
-                        : null));
+                        : null);
+        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).header(HttpHeaders.CACHE_CONTROL, "no-store")
+                .entity(problem).build();
     }
 
     @ServerExceptionMapper

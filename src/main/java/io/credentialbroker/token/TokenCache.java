@@ -257,7 +257,8 @@ public final class TokenCache {
             lastFailure = TokenFailure.of(TokenFailure.Reason.CONSENT_REQUIRED, clock.instant());
             quietUntil = Instant.MIN;
         }
-        LOG.infof("Environment '%s''s app+user token was dropped: its consent was retired", environment.name());
+        LOG.infof("Environment '%s''s cached token was dropped: what it was minted from was withdrawn",
+                environment.name());
     }
 
     /** When Azure AD's last 429 lets this environment's tenant be asked again, while that is ahead. */

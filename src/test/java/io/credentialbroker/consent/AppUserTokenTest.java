@@ -1,5 +1,6 @@
 package io.credentialbroker.consent;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static io.credentialbroker.testing.AzureAdStandIn.error;
 import static io.credentialbroker.testing.AzureAdStandIn.issued;
 import static io.credentialbroker.testing.AzureAdStandIn.issuedForUser;
@@ -95,9 +96,7 @@ class AppUserTokenTest extends StandInTest {
             answers += appUserToken().statusCode(200).header("Broker-Environment", "lab")
                     .body("kind", equalTo("app+user")).body("environment", equalTo("lab"))
                     .body("access_token", equalTo(proofToken)).extract().asString();
-            azureAd.stub(tokenRequest(LAB.domain()).withRequestBody(
-                    com.github.tomakehurst.wiremock.client.WireMock.containing("grant_type=client_credentials"))
-                    .willReturn(issued(newToken(LAB, "app-only"), 3600)));
+            stubAppOnlyTokens();
             given().post("/v1/environments/lab/token").then().statusCode(200).body("kind", equalTo("app"));
 
             // an hour later the next exchange sends the stored refresh token, and stores its successor first
@@ -170,9 +169,7 @@ class AppUserTokenTest extends StandInTest {
         management().get("/q/health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'tokens' }.data.'lab.app_user'", equalTo("consent_required"));
         // app-only tokens of the environment are untouched
-        azureAd.stub(tokenRequest(LAB.domain()).withRequestBody(
-                com.github.tomakehurst.wiremock.client.WireMock.containing("grant_type=client_credentials"))
-                .willReturn(issued(newToken(LAB, "app-only"), 3600)));
+        stubAppOnlyTokens();
         given().post("/v1/environments/lab/token").then().statusCode(200);
     }
 
@@ -259,6 +256,11 @@ class AppUserTokenTest extends StandInTest {
                 .body("user", nullValue()).body("retired_at", org.hamcrest.Matchers.notNullValue());
         given().header("If-Match", "\"2\"").delete("/v1/environments/lab/app-user").then().statusCode(409)
                 .body("code", equalTo("app_user_not_installed"));
+    }
+
+    private void stubAppOnlyTokens() {
+        azureAd.stub(tokenRequest(LAB.domain()).withRequestBody(containing("grant_type=client_credentials"))
+                .willReturn(issued(newToken(LAB, "app-only"), 3600)));
     }
 
     private void installWith(String given, String returned) {
