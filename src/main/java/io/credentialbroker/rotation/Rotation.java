@@ -198,6 +198,25 @@ final class Rotation {
         return true;
     }
 
+    /**
+     * Ends it as {@code recorded} says, written by another replica that found it overdue
+     * ({@link RotationRecord#overdue}); false unless it was still proving and not being stored here.
+     */
+    synchronized boolean endedElsewhere(RotationRecord recorded) {
+        RotationStatus s = recorded.status();
+        if (state != State.PROVING || storing || !s.state().isEnd() || s.state() == State.COMPLETED) {
+            return false;
+        }
+        errorCode = s.errorCode();
+        azureAdErrorCodes = s.azureAdErrorCodes();
+        if (s.state() == State.CANCELLED) {
+            cancelledBy = recorded.cancelRequestedBy();
+            cancelRequestedAt = recorded.cancelRequestedAt();
+        }
+        end(s.state(), s.finishedAt());
+        return true;
+    }
+
     synchronized boolean complete(int stored, Instant now) {
         if (state != State.PROVING && state != State.UNKNOWN) {
             return false;

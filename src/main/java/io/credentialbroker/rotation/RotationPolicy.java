@@ -27,6 +27,8 @@ import io.credentialbroker.config.InvalidConfigurationException;
 public record RotationPolicy(Duration proofTimeout, Duration syncWindow, Duration retryInterval,
         Duration watchInterval, Duration retention) {
 
+    private static final long SLACK_SECONDS = 60;
+
     public RotationPolicy {
         List<String> problems = new ArrayList<>();
         requirePositive("broker.rotation.proof-timeout", proofTimeout, problems);
@@ -53,6 +55,27 @@ public record RotationPolicy(Duration proofTimeout, Duration syncWindow, Duratio
         long nominal = retryInterval.toMillis();
         Duration jittered = Duration.ofMillis(nominal / 2 + ThreadLocalRandom.current().nextLong(nominal / 2 + 1));
         return retryAfter.filter(asked -> asked.compareTo(jittered) > 0).orElse(jittered);
+    }
+
+    /**
+     * How long past the moment a rotation's replica should have moved its record on (its deadline, or a
+     * cancel written into it) any replica may settle the record itself: one {@code retry-interval} for
+     * the replica's next attempt, plus {@value #SLACK_SECONDS} s for an attempt in flight and for
+     * clocks that differ between pods. A replica that is still there by then finds the record settled
+     * and ends its rotation the same way.
+     */
+    public Duration settleAfter() {
+        return retryInterval.plusSeconds(SLACK_SECONDS);
+    }
+
+    /**
+     * The pause before the next proof attempt ({@link #pauseBeforeNextAttempt}), but never past the
+     * deadline: the attempt then ends the rotation on time, however long Azure AD asked to wait.
+     */
+    public Duration pauseWithin(Optional<Duration> retryAfter, Duration untilDeadline) {
+        Duration pause = pauseBeforeNextAttempt(retryAfter);
+        Duration left = untilDeadline.isNegative() ? Duration.ZERO : untilDeadline;
+        return pause.compareTo(left) > 0 ? left : pause;
     }
 
     private static void requirePositive(String key, Duration value, List<String> problems) {

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 import io.credentialbroker.credential.StoredRecord;
 import io.credentialbroker.rotation.RotationStatus.Action;
@@ -53,6 +54,45 @@ record RotationRecord(RotationStatus status, String caller, String requestId, St
         return new RotationRecord(new RotationStatus(s.id(), s.environment(), s.action(), s.state(), s.fromVersion(),
                 s.restoreVersion(), s.version(), s.errorCode(), s.azureAdErrorCodes(), s.attempts(), s.startedAt(),
                 s.deadline(), s.finishedAt(), true), caller, requestId, by, at, version);
+    }
+
+    /**
+     * What any replica may write over this record, still at the version it was read at, once the
+     * replica running the rotation should have moved it on and has not (it went away, or cannot reach
+     * the store): empty while that replica still has time ({@link RotationPolicy#settleAfter()}).
+     * <ul>
+     * <li>Proving with a cancel requested: {@code cancelled}. The cancel was written by check-and-set,
+     * so the key can no longer be stored; only the end was left to write.</li>
+     * <li>Proving past its deadline: {@code failed}, with the last attempt's refusal or
+     * {@code proof_timeout}, as its replica would have: no key is stored after the deadline.</li>
+     * <li>Storing past the time its replica had to store the key and read it back: {@code unknown}.
+     * Only that replica could tell whether the key landed; the credential's versions show what Vault
+     * holds.</li>
+     * </ul>
+     */
+    Optional<RotationRecord> overdue(Instant now, RotationPolicy policy) {
+        Duration grace = policy.settleAfter();
+        if (status.state() == State.PROVING && cancelRequested() && cancelRequestedAt != null
+                && !now.isBefore(cancelRequestedAt.plus(grace))) {
+            return Optional.of(as(State.CANCELLED, status.errorCode(), now));
+        }
+        if (status.state() == State.PROVING && !now.isBefore(status.deadline().plus(grace))) {
+            return Optional.of(as(State.FAILED,
+                    status.errorCode() == null ? Rotation.PROOF_TIMEOUT : status.errorCode(), status.deadline()));
+        }
+        if (status.state() == State.STORING
+                && !now.isBefore(status.deadline().plus(policy.proofTimeout()).plus(grace))) {
+            return Optional.of(as(State.UNKNOWN, Rotation.OUTCOME_UNKNOWN, null));
+        }
+        return Optional.empty();
+    }
+
+    private RotationRecord as(State state, String errorCode, Instant finishedAt) {
+        RotationStatus s = status;
+        List<Integer> codes = state == State.FAILED ? s.azureAdErrorCodes() : List.of();
+        return new RotationRecord(new RotationStatus(s.id(), s.environment(), s.action(), state, s.fromVersion(),
+                s.restoreVersion(), s.version(), errorCode, codes, s.attempts(), s.startedAt(), s.deadline(),
+                finishedAt, s.cancelRequested()), caller, requestId, cancelRequestedBy, cancelRequestedAt, version);
     }
 
     RotationRecord atVersion(int stored) {

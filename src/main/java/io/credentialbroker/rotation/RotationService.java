@@ -192,7 +192,7 @@ public class RotationService {
             }
             return status;
         }
-        return stored(environment, id).status();
+        return settle(environment, stored(environment, id)).status();
     }
 
     /**
@@ -274,7 +274,7 @@ public class RotationService {
     /** Writes a cancel into the record of a rotation another replica proves (or proved). */
     private RotationStatus requestCancel(String caller, Environment environment, String id) {
         for (int race = 0; race < 5; race++) {
-            RotationRecord record = stored(environment, id);
+            RotationRecord record = settle(environment, stored(environment, id));
             RotationStatus status = record.status();
             if (status.state() == State.CANCELLED || status.state() == State.PROVING && record.cancelRequested()) {
                 return status;
@@ -296,6 +296,50 @@ public class RotationService {
         }
         throw new CredentialStoreException(Reason.UNAVAILABLE, environment.name(), "the record of rotation " + id
                 + " kept changing while a cancel was being written; nothing was changed, try again");
+    }
+
+    /**
+     * The record, settled first if the replica running the rotation should have moved it on by now and
+     * has not ({@link RotationRecord#overdue}): written by check-and-set and audited as that replica
+     * would have, so a rotation whose pod went away still reaches the end that is already decided,
+     * whichever replica is asked. A lost race means a replica moved it on just now: the record is read
+     * again. A store that cannot be written leaves it as it was, to be settled at the next look.
+     */
+    private RotationRecord settle(Environment environment, RotationRecord record) {
+        Optional<RotationRecord> overdue = record.overdue(clock.instant(), policy);
+        if (overdue.isEmpty()) {
+            return record;
+        }
+        RotationRecord written;
+        try {
+            written = records.write(environment, overdue.get());
+        } catch (CredentialVersionConflictException e) {
+            return stored(environment, record.status().id());
+        } catch (CredentialStoreException e) {
+            return record;
+        }
+        RotationStatus status = written.status();
+        String id = status.id();
+        if (status.state() == State.CANCELLED) {
+            audit.record(AuditEvent.rotationCancelled(clock.instant(), written.cancelRequestedBy(),
+                    environment.name(), status.fromVersion()).withRotation(id).withRequestId(written.requestId()));
+            observer.rotationFinished(environment.name(), "cancelled");
+            LOG.warnf("Rotation %s of environment '%s': the cancel recorded at %s was not taken up by the replica"
+                    + " proving it; ended cancelled here, nothing was stored", id, environment.name(),
+                    written.cancelRequestedAt());
+        } else if (status.state() == State.FAILED) {
+            record(AuditEvent.rotationFailed(clock.instant(), written.caller(), environment.name(),
+                    status.action().auditAction(), status.fromVersion(), status.errorCode(),
+                    status.azureAdErrorCodes()).withRotation(id).withRequestId(written.requestId()));
+            LOG.warnf("Rotation %s of environment '%s': its deadline %s passed without the replica proving it"
+                    + " recording an end; ended failed (%s) here, nothing was stored", id, environment.name(),
+                    status.deadline(), status.errorCode());
+        } else {
+            LOG.warnf("Rotation %s of environment '%s': the replica storing it recorded no outcome; only Vault's"
+                    + " versions can tell whether version %d holds its key (GET .../credentials/versions)", id,
+                    environment.name(), status.fromVersion() + 1);
+        }
+        return written;
     }
 
     private RotationRefusedException finished(String caller, Environment environment, String id, int fromVersion,
@@ -472,7 +516,7 @@ public class RotationService {
                 notYet.retryAfter().ifPresent(wait -> throttle.throttled(run.environment.name(), wait));
             }
             writeProgress(run);
-            schedule(run, policy.pauseBeforeNextAttempt(notYet.retryAfter()));
+            schedule(run, policy.pauseWithin(notYet.retryAfter(), Duration.between(clock.instant(), run.deadline)));
         } else {
             store(run, attempt, (KeyProver.Proved) verdict);
         }
@@ -497,6 +541,9 @@ public class RotationService {
                 return false;
             }
             run.recordVersion(found.get().version());
+            if (endedElsewhere(run, found.get())) {
+                return false;
+            }
             return !(found.get().cancelRequested()
                     && cancelled(run, found.get().cancelRequestedBy(), found.get().cancelRequestedAt()));
         } finally {
@@ -559,6 +606,9 @@ public class RotationService {
                         return false;
                     }
                     run.recordVersion(found.get().version());
+                    if (endedElsewhere(run, found.get())) {
+                        return false;
+                    }
                     if (found.get().cancelRequested()) {
                         LOG.infof("Rotation %s of environment '%s': proved, but a cancel was recorded first; nothing"
                                 + " is stored", run.id, run.environment.name());
@@ -678,6 +728,22 @@ public class RotationService {
 
     // ---- the record ----------------------------------------------------------------------------
 
+    /**
+     * Ends {@code run} as its record says, if another replica ended it there: that replica found it
+     * overdue ({@link #settle}) and audited the end, so it is not audited again here.
+     */
+    private boolean endedElsewhere(Rotation run, RotationRecord found) {
+        RotationStatus recorded = found.status();
+        if (!recorded.state().isEnd() || !run.endedElsewhere(found)) {
+            return false;
+        }
+        LOG.infof("Rotation %s of environment '%s': another replica recorded it %s (%s) while this one was late;"
+                + " it stops here, nothing is stored", run.id, run.environment.name(), recorded.state().label(),
+                recorded.errorCode());
+        run.settled.complete(null);
+        return true;
+    }
+
     private void recordLost(Rotation run) {
         LOG.warnf("Rotation %s of environment '%s': its record is gone from the store; nothing is stored", run.id,
                 run.environment.name());
@@ -741,6 +807,11 @@ public class RotationService {
                         return true; // nothing left to write to
                     }
                     run.recordVersion(found.get().version());
+                    if (found.get().status().state().isEnd() && run.status().state() != State.COMPLETED) {
+                        // another replica settled it (settle): its end stands
+                        endedElsewhere(run, found.get());
+                        return true;
+                    }
                     if (found.get().cancelRequested() && run.isProving()
                             && cancelled(run, found.get().cancelRequestedBy(), found.get().cancelRequestedAt())) {
                         return true;

@@ -9,6 +9,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
 import java.time.Clock;
@@ -44,6 +45,7 @@ import io.credentialbroker.rotation.RotationStatus.State;
 import io.credentialbroker.testing.AzureAdStandInResource;
 import io.credentialbroker.testing.CallerIssuer;
 import io.credentialbroker.testing.CallerIssuerResource;
+import io.credentialbroker.testing.CapturedAudit;
 import io.credentialbroker.testing.Fixtures;
 import io.credentialbroker.testing.StandInTest;
 import io.credentialbroker.testing.VaultStandIn;
@@ -269,6 +271,93 @@ class RotationAcrossReplicasTest extends StandInTest {
     }
 
     @Test
+    @DisplayName("case 45: the replica proving a key goes away; a cancel recorded here ends the rotation cancelled once that replica's time is up, audited here, nothing stored")
+    void aCancelOutlivesTheReplicaThatWasProving() throws Exception {
+        RotationStatus started = replicaB.rotate("ops", lab, 1, newKey());
+        replicaBGoesAway();
+
+        try (CapturedAudit audit = CapturedAudit.start()) {
+            given().delete(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(202)
+                    .body("state", equalTo("proving")).body("cancel_requested", equalTo(true));
+            clock.advance(Duration.ofSeconds(30));
+            given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
+                    .body("state", equalTo("proving")).body("cancel_requested", equalTo(true));
+
+            clock.advance(Duration.ofSeconds(31)); // past retry-interval and a minute's slack
+            given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
+                    .body("state", equalTo("cancelled")).body("finished_at", notNullValue());
+            given().delete(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
+                    .body("state", equalTo("cancelled"));
+
+            assertThat(audit.events("lab")).filteredOn(event -> event.path("rotation_id").asText()
+                    .equals(started.id())).extracting(event -> event.path("action").asText() + " "
+                            + event.path("outcome").asText())
+                    .containsExactly("credentials.rotate.cancel requested", "credentials.rotate.cancel succeeded");
+        }
+        assertThat(recordOf(started.id())).containsEntry("state", "cancelled");
+        assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).hasValue(1);
+    }
+
+    @Test
+    @DisplayName("case 45: the replica proving a key goes away; past the deadline any replica reports the rotation failed with its last refusal, audited once")
+    void aRotationWhoseReplicaWentAwayFailsAtItsDeadline() throws Exception {
+        RotationStatus started = replicaB.rotate("ops", lab, 1, newKey());
+        await().atMost(Duration.ofSeconds(10)).until(() -> replicaB.status(lab, started.id()).attempts() >= 1);
+        replicaBGoesAway();
+
+        try (CapturedAudit audit = CapturedAudit.start()) {
+            clock.advance(Duration.ofMinutes(10));
+            given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
+                    .body("state", equalTo("proving"));
+
+            clock.advance(Duration.ofSeconds(61));
+            given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
+                    .body("state", equalTo("failed")).body("error_code", equalTo("credential_invalid"))
+                    .body("azure_ad_error_codes", equalTo(List.of(7000215)))
+                    .body("finished_at", equalTo(started.deadline().toString()));
+            given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
+                    .body("state", equalTo("failed"));
+            given().delete(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(409)
+                    .body("code", equalTo("rotation_finished"));
+
+            assertThat(audit.events("lab")).filteredOn(event -> event.path("action").asText()
+                    .equals("credentials.rotate")).singleElement().satisfies(event -> {
+                        assertThat(event.path("outcome").asText()).isEqualTo("failed");
+                        assertThat(event.path("rotation_id").asText()).isEqualTo(started.id());
+                        assertThat(event.path("error_code").asText()).isEqualTo("credential_invalid");
+                    });
+        }
+        assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).hasValue(1);
+    }
+
+    @Test
+    @DisplayName("case 45: a replica that is late, not gone, finds its rotation settled elsewhere: its proof stores nothing and it audits no second end")
+    void aLateReplicaTakesTheSettledEnd() throws Exception {
+        CountDownLatch proving = new CountDownLatch(1);
+        CountDownLatch answerIt = new CountDownLatch(1);
+        azureAdOfB = attempt -> {
+            proving.countDown();
+            answerIt.await(10, TimeUnit.SECONDS);
+            return proved();
+        };
+        RotationStatus started = replicaB.rotate("ops", lab, 1, newKey());
+        assertThat(proving.await(10, TimeUnit.SECONDS)).isTrue();
+        given().delete(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(202);
+        clock.advance(Duration.ofSeconds(61));
+        given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
+                .body("state", equalTo("cancelled"));
+
+        answerIt.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> replicaB.status(lab, started.id()).state(),
+                state -> state == State.CANCELLED);
+        assertThat(vault.currentVersion(MOUNT, LAB.vaultPath())).as("the proved key was never stored").hasValue(1);
+        assertThat(vault.count("POST", Fixtures.dataPath(LAB))).isZero();
+        assertThat(auditOfB).as("the end was audited where it was settled").noneMatch(
+                event -> event.action().value().equals("credentials.rotate.cancel"));
+        assertThat(recordOf(started.id())).containsEntry("state", "cancelled");
+    }
+
+    @Test
     @DisplayName("retention: a finished rotation's record is deleted from Vault when a rotation starts after its retention; the newer one stays")
     void dropsRecordsPastTheirRetentionWhenTheNextStarts() {
         azureAd.stub(tokenRequest(LAB.domain()).willReturn(issued(newToken(LAB, "proof"), 3600)));
@@ -287,6 +376,19 @@ class RotationAcrossReplicasTest extends StandInTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * Replica B stops, as a pod that is deleted: no attempt of its runs again, nothing more is written.
+     */
+    private void replicaBGoesAway() throws InterruptedException {
+        executor.shutdownNow();
+        assertThat(executor.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private java.util.Map<String, Object> recordOf(String id) {
+        String record = LAB.vaultPath() + "/rotations/" + id;
+        return vault.data(MOUNT, record, vault.currentVersion(MOUNT, record).orElseThrow()).orElseThrow();
+    }
 
     private io.restassured.response.ValidatableResponse rotate(String ifMatch) {
         return given().contentType("application/json").header("If-Match", ifMatch)

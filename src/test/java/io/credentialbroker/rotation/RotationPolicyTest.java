@@ -33,6 +33,20 @@ class RotationPolicyTest {
     }
 
     @Test
+    void neverPausesPastTheDeadlineHoweverLongAzureAdAsks() {
+        assertThat(policy.pauseWithin(Optional.of(Duration.ofMinutes(30)), Duration.ofSeconds(40)))
+                .isEqualTo(Duration.ofSeconds(40));
+        assertThat(policy.pauseWithin(Optional.of(Duration.ofSeconds(60)), Duration.ofMinutes(5)))
+                .isEqualTo(Duration.ofSeconds(60));
+        assertThat(policy.pauseWithin(Optional.empty(), Duration.ofSeconds(-3))).isEqualTo(Duration.ZERO);
+    }
+
+    @Test
+    void leavesARotationsReplicaOneRetryIntervalAndAMinuteBeforeOthersSettleIt() {
+        assertThat(policy.settleAfter()).isEqualTo(RETRY.plusMinutes(1));
+    }
+
+    @Test
     void refusesDurationsThatAreNotPositiveNamingEveryKey() {
         InvalidConfigurationException invalid = catchThrowableOfType(InvalidConfigurationException.class,
                 () -> new RotationPolicy(Duration.ZERO, Duration.ofSeconds(-1), RETRY, Duration.ZERO,
