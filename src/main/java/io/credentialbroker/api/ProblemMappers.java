@@ -1,10 +1,12 @@
 package io.credentialbroker.api;
 
 import java.time.Duration;
+import java.util.Set;
 
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 
@@ -26,6 +28,7 @@ import io.quarkus.security.AuthenticationCompletionException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * The one place where failures become HTTP answers: every error is problem+json, and none carries
@@ -46,6 +49,12 @@ public class ProblemMappers {
      * refuses): asking sooner gets the same answer.
      */
     private static final long CONFIGURATION_RETRY_AFTER_SECONDS = 30;
+
+    private final AllowedMethods allowedMethods;
+
+    ProblemMappers(AllowedMethods allowedMethods) {
+        this.allowedMethods = allowedMethods;
+    }
 
     @ServerExceptionMapper
     Response unknownEnvironment(UnknownEnvironmentException e) {
@@ -211,21 +220,31 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    Response notFound(NotFoundException e) {
+    Response notFound(NotFoundException e, ContainerRequestContext request, RoutingContext routing) {
+        Set<String> allowed = allowedMethods.at(routing);
+        if (!allowed.isEmpty() && !allowed.contains(request.getMethod())) {
+            // The path exists. RESTEasy Reactive says 404 when, after the path's own resource class, it also
+            // tries one whose path is a prefix of it (/v1/environments for .../credentials) and finds nothing.
+            return methodNotAllowed(allowed);
+        }
         return problem(new Problem(Problem.type("not-found"), "Not found", 404, "No resource at this path.", null,
                 null, null));
     }
 
+    /**
+     * RESTEasy Reactive's exception carries no {@code Allow}, which a 405 must (RFC 9110, section
+     * 15.5.6).
+     */
     @ServerExceptionMapper
-    Response notAllowed(NotAllowedException e) {
-        Response original = e.getResponse();
+    Response notAllowed(NotAllowedException e, RoutingContext routing) {
+        return methodNotAllowed(allowedMethods.at(routing));
+    }
+
+    private static Response methodNotAllowed(Set<String> allowed) {
         Response.ResponseBuilder answer = Response.status(405).type(Problem.MEDIA_TYPE)
                 .entity(new Problem(Problem.type("method-not-allowed"), "Method not allowed", 405,
                         "This resource does not answer that method.", null, null, null));
-        if (original.getHeaderString(HttpHeaders.ALLOW) != null) {
-            answer.header(HttpHeaders.ALLOW, original.getHeaderString(HttpHeaders.ALLOW));
-        }
-        return answer.build();
+        return allowed.isEmpty() ? answer.build() : answer.allow(allowed).build();
     }
 
     @ServerExceptionMapper

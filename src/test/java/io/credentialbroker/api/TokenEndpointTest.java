@@ -33,8 +33,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
@@ -68,6 +72,10 @@ import io.restassured.response.ValidatableResponse;
 class TokenEndpointTest extends StandInTest {
 
     private static final Duration PAST_REFRESH_POINT = Duration.ofMinutes(51); // a 60-minute token refreshes at 50
+
+    /** The methods RFC 9110 defines, but CONNECT, and PATCH: whatever a resource might answer. */
+    private static final List<String> PROBED_METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+            "OPTIONS", "TRACE");
 
     @TestHTTPResource("/")
     URL broker;
@@ -463,7 +471,7 @@ class TokenEndpointTest extends StandInTest {
         for (String path : List.of("/v1/nothing-here", "/v1/environments/sandbox/nothing", "/nothing-here",
                 "/", "/v2/environments/sandbox/token", "/q/nothing-here", "/q/health/ready", "/q/metrics",
                 "/index.html", "/../etc/passwd")) {
-            for (String method : List.of("GET", "POST", "DELETE")) {
+            for (String method : List.of("GET", "POST", "DELETE", "OPTIONS")) {
                 io.restassured.response.Response answer = given().request(method, path);
                 String body = answer.asString();
                 assertThat(answer.statusCode()).as(method + " " + path + ": " + body).isEqualTo(404);
@@ -496,6 +504,51 @@ class TokenEndpointTest extends StandInTest {
             assertNothingLeaks(method + " token", body);
         }
         assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("case 32: a method a path does not answer gets 405 with Allow naming exactly the methods that path answers, and OPTIONS names the same")
+    void namesTheMethodsAPathAnswersInAllow() {
+        // as nobody: every method a path answers then stops at 401 (or, at the callback, 400), changing nothing
+        CallerIssuerResource.actAsNobody();
+        for (String path : List.of("/v1/environments", "/v1/environments/sandbox/token",
+                "/v1/environments/sandbox/app-user-token", "/v1/environments/sandbox/credentials",
+                "/v1/environments/sandbox/credentials/versions",
+                "/v1/environments/sandbox/credentials/rotations/" + UUID.randomUUID(),
+                "/v1/environments/sandbox/app-user", "/v1/environments/sandbox/app-user/consent",
+                "/v1/app-user/callback")) {
+            Map<String, io.restassured.response.Response> answers = new LinkedHashMap<>();
+            for (String method : PROBED_METHODS) {
+                answers.put(method, given().redirects().follow(false).request(method, path));
+            }
+            // answered: anything but 405, or a 404 saying that nothing is at this path
+            Set<String> answered = answers.entrySet().stream()
+                    .filter(answer -> answer.getValue().statusCode() != 405
+                            && !answer.getValue().asString().contains("urn:credential-broker:problem:not-found"))
+                    .map(Map.Entry::getKey).collect(Collectors.toCollection(TreeSet::new));
+            assertThat(answered).as(path).isNotEmpty().isNotEqualTo(Set.copyOf(PROBED_METHODS));
+            for (String method : PROBED_METHODS) {
+                io.restassured.response.Response answer = answers.get(method);
+                if (answered.contains(method)) {
+                    continue;
+                }
+                assertThat(answer.statusCode()).as(method + " " + path + ": " + answer.asString()).isEqualTo(405);
+                assertThat(allowed(answer)).as("Allow of " + method + " " + path).isEqualTo(answered);
+                if (!method.equals("HEAD")) {
+                    assertThat(answer.contentType()).as(method + " " + path).startsWith("application/problem+json");
+                    assertThat(answer.asString()).as(method + " " + path)
+                            .contains("urn:credential-broker:problem:method-not-allowed");
+                }
+            }
+            assertThat(allowed(answers.get("OPTIONS"))).as("Allow of OPTIONS " + path).isEqualTo(answered);
+        }
+        assertThat(azureAd.server().getAllServeEvents()).isEmpty();
+    }
+
+    private static Set<String> allowed(io.restassured.response.Response answer) {
+        List<String> headers = answer.headers().getValues("Allow");
+        assertThat(headers).as("Allow headers").hasSize(1);
+        return Arrays.stream(headers.get(0).split(",")).map(String::trim).collect(Collectors.toSet());
     }
 
     /** No stack trace, no Java class, no list of the broker's resources, no upstream or secret. */
