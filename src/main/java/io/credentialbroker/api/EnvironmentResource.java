@@ -9,7 +9,6 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -33,6 +32,7 @@ import io.credentialbroker.token.TokenStatus;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Translates the token endpoints of the HTTP contract (README.md) into calls on the token service.
@@ -85,12 +85,12 @@ public class EnvironmentResource {
     @APIResponse(responseCode = "503", description = "No token can be had now; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CompletionStage<RestResponse<TokenResponse>> token(@PathParam("environment") String name,
-            @Context HttpServerRequest http, @Context ContainerRequestContext request, String body) {
+            @Context RoutingContext routing, String body) {
         Caller caller = callers.of(identity);
-        refuseParameters(http, body);
+        refuseParameters(routing.request(), body);
         // looked up once: the issuer refuses (and audits) a name that is not an environment
         Environment environment = environments.find(name).orElse(null);
-        return issuer.issue(caller, name, RequestIds.of(request))
+        return issuer.issue(caller, name, RequestIds.of(routing))
                 .thenApply(grant -> tokenResponse(environment, TokenResponse.APP, grant));
     }
 
@@ -119,11 +119,11 @@ public class EnvironmentResource {
                     + " consent again; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CompletionStage<RestResponse<TokenResponse>> appUserToken(@PathParam("environment") String name,
-            @Context HttpServerRequest http, @Context ContainerRequestContext request, String body) {
+            @Context RoutingContext routing, String body) {
         Caller caller = callers.of(identity);
-        refuseParameters(http, body);
+        refuseParameters(routing.request(), body);
         Environment environment = environments.find(name).orElse(null);
-        return issuer.issueAppUser(caller, name, RequestIds.of(request))
+        return issuer.issueAppUser(caller, name, RequestIds.of(routing))
                 .thenApply(grant -> tokenResponse(environment, TokenResponse.APP_USER, grant));
     }
 
