@@ -7,8 +7,8 @@ import java.time.Clock;
 import java.time.Duration;
 
 import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -25,7 +25,7 @@ import io.quarkus.runtime.Startup;
  * The level of the category turns the trail on and off.
  */
 @Startup
-@ApplicationScoped
+@Singleton
 public class AuditLog {
 
     public static final String CATEGORY = "credential-broker.audit";
