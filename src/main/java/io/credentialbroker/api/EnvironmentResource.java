@@ -10,7 +10,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -18,7 +17,6 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.resteasy.reactive.RestResponse;
 
 import io.credentialbroker.access.AccessPolicy;
 import io.credentialbroker.access.Caller;
@@ -42,9 +40,6 @@ import io.vertx.ext.web.RoutingContext;
 @Authenticated
 @Tag(name = "tokens", description = "Partner Center access tokens, per environment")
 public class EnvironmentResource {
-
-    /** The header that repeats which environment a token belongs to. */
-    public static final String ENVIRONMENT_HEADER = "Broker-Environment";
 
     private final EnvironmentRegistry environments;
     private final TokenService tokens;
@@ -84,7 +79,7 @@ public class EnvironmentResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "No token can be had now; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public CompletionStage<RestResponse<TokenResponse>> token(@PathParam("environment") String name,
+    public CompletionStage<TokenResponse> token(@PathParam("environment") String name,
             @Context RoutingContext routing, String body) {
         Caller caller = callers.of(identity);
         refuseParameters(routing.request(), body);
@@ -118,7 +113,7 @@ public class EnvironmentResource {
             description = "No token can be had now; `consent_required` or `mfa_required` when an admin agent must"
                     + " consent again; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public CompletionStage<RestResponse<TokenResponse>> appUserToken(@PathParam("environment") String name,
+    public CompletionStage<TokenResponse> appUserToken(@PathParam("environment") String name,
             @Context RoutingContext routing, String body) {
         Caller caller = callers.of(identity);
         refuseParameters(routing.request(), body);
@@ -143,18 +138,16 @@ public class EnvironmentResource {
         }
     }
 
-    private static RestResponse<TokenResponse> tokenResponse(Environment environment, String kind,
-            TokenGrant grant) {
+    /**
+     * The answer; {@link TokenResponseWriter} labels it with its environment and forbids caching it.
+     */
+    private static TokenResponse tokenResponse(Environment environment, String kind, TokenGrant grant) {
         if (!environment.name().equals(grant.token().environment())) {
             // cannot happen (each environment has its own cache); never label a token with another name
             throw new IllegalStateException("a token of another environment reached environment '"
                     + environment.name() + "'");
         }
-        return RestResponse.ResponseBuilder.ok(TokenResponse.of(environment, kind, grant))
-                .header(ENVIRONMENT_HEADER, environment.name())
-                .header(HttpHeaders.CACHE_CONTROL, "no-store")
-                .header("Pragma", "no-cache")
-                .build();
+        return TokenResponse.of(environment, kind, grant);
     }
 
     @GET

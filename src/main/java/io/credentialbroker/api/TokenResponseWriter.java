@@ -21,17 +21,26 @@ import org.jboss.resteasy.reactive.server.spi.ServerMessageBodyWriter;
 import org.jboss.resteasy.reactive.server.spi.ServerRequestContext;
 
 /**
- * Writes a {@link TokenResponse} as the same JSON the application's Jackson mapper writes (snake
- * case, fields in record order, {@code expires_at} in ISO-8601), without Jackson: serialising the
- * response was the largest frame left on the token path that the broker could remove
- * (bench/RESULTS.md). The ~1.2 KB token is escaped once per token and its bytes reused for every
- * caller it is handed to; {@code expires_at}, which moves by whole seconds, is formatted once per
- * value and reused likewise; only the short fields are written per request. TokenResponseWriterTest
- * holds the output to Jackson's, so the two cannot drift apart.
+ * Writes a {@link TokenResponse}: the headers every token answer carries
+ * ({@value #ENVIRONMENT_HEADER} naming its environment, and no caching anywhere), and the same JSON
+ * the application's Jackson mapper writes (snake case, fields in record order, {@code expires_at}
+ * in ISO-8601), without Jackson: serialising the response was the largest frame left on the token
+ * path that the broker could remove (bench/RESULTS.md). The headers go straight onto the response
+ * as the body does: set through a {@code RestResponse}, they went through case-insensitive header
+ * maps and were copied again, which cost about as much as the whole body. The ~1.2 KB token is
+ * escaped once per token and its bytes reused for every caller it is handed to; {@code expires_at},
+ * which moves by whole seconds, is formatted once per value and reused likewise; only the short
+ * fields are written per request. TokenResponseWriterTest holds the output to Jackson's, so the two
+ * cannot drift apart.
  */
 @Provider
 @Produces(MediaType.APPLICATION_JSON)
 public class TokenResponseWriter implements ServerMessageBodyWriter<TokenResponse> {
+
+    /** The header that repeats which environment a token belongs to. */
+    public static final String ENVIRONMENT_HEADER = "Broker-Environment";
+    private static final String CACHE_CONTROL = "Cache-Control";
+    private static final String PRAGMA = "Pragma";
 
     private static final byte[] ENVIRONMENT = ascii("{\"environment\":");
     private static final byte[] KIND = ascii(",\"kind\":");
@@ -67,13 +76,20 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
     @Override
     public void writeResponse(TokenResponse response, Type genericType, ServerRequestContext context) {
         // straight to Vert.x, as RESTEasy Reactive writes a byte[] entity: no output stream per request
-        context.serverResponse().end(toJson(response));
+        context.serverResponse().setResponseHeader(ENVIRONMENT_HEADER, response.environment())
+                .setResponseHeader(CACHE_CONTROL, "no-store").setResponseHeader(PRAGMA, "no-cache")
+                .end(toJson(response));
     }
 
     @Override
     public void writeTo(TokenResponse response, Class<?> type, Type genericType, Annotation[] annotations,
             MediaType mediaType, MultivaluedMap<String, Object> httpHeaders, OutputStream entityStream)
             throws IOException {
+        if (httpHeaders != null) {
+            httpHeaders.putSingle(ENVIRONMENT_HEADER, response.environment());
+            httpHeaders.putSingle(CACHE_CONTROL, "no-store");
+            httpHeaders.putSingle(PRAGMA, "no-cache");
+        }
         entityStream.write(toJson(response));
     }
 

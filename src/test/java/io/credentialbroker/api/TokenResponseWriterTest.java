@@ -8,9 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedHashMap;
+import jakarta.ws.rs.core.MultivaluedMap;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -123,6 +126,18 @@ class TokenResponseWriterTest {
                     Instant.parse("2026-11-24T12:05:00Z"), RESOURCE, (int) Math.max(Integer.MIN_VALUE,
                             Math.min(Integer.MAX_VALUE, number))));
         }
+    }
+
+    @Test
+    @DisplayName("every token answer is labelled with its environment and forbids caching, whichever way it is written")
+    void labelsEveryAnswer() throws IOException {
+        MultivaluedMap<String, Object> headers = new MultivaluedHashMap<>();
+        writer.writeTo(new TokenResponse("primary", TokenResponse.APP_USER, "Bearer", JWT, 60,
+                Instant.parse("2026-11-24T12:05:00Z"), RESOURCE, 1), TokenResponse.class, TokenResponse.class, null,
+                MediaType.APPLICATION_JSON_TYPE, headers, new ByteArrayOutputStream());
+
+        assertThat(headers).containsOnly(Map.entry(TokenResponseWriter.ENVIRONMENT_HEADER, List.of("primary")),
+                Map.entry("Cache-Control", List.of("no-store")), Map.entry("Pragma", List.of("no-cache")));
     }
 
     private void assertSameAsJackson(TokenResponse response) throws IOException {
