@@ -6,8 +6,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -29,7 +29,7 @@ import io.quarkus.runtime.Startup;
  * its limit, gets 429 and one audit line a minute ({@link ThrottledAudit}), not one per request.
  */
 @Startup
-@ApplicationScoped
+@Singleton
 public class AccessPolicy {
 
     private static final Logger LOG = Logger.getLogger(AccessPolicy.class);

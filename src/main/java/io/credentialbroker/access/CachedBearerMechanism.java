@@ -2,8 +2,8 @@ package io.credentialbroker.access;
 
 import java.util.Set;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import io.quarkus.oidc.runtime.OidcAuthenticationMechanism;
 import io.quarkus.security.identity.IdentityProviderManager;
@@ -29,7 +29,7 @@ import io.vertx.ext.web.RoutingContext;
  * identity provider is asked, which cost more than a cache hit itself (bench/RESULTS.md). A hit
  * needs none of that: the token was verified when it entered the cache.
  */
-@ApplicationScoped
+@Singleton
 public class CachedBearerMechanism implements HttpAuthenticationMechanism {
 
     /** Ahead of quarkus-oidc's mechanism (the default priority, 1000). */

@@ -3,8 +3,8 @@ package io.credentialbroker.access;
 import java.time.Clock;
 import java.time.Instant;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.jboss.logging.Logger;
@@ -44,7 +44,7 @@ import io.smallrye.mutiny.Uni;
  * of {@link IdentityProvider#priority()} (1001 in Quarkus 3.33), and this one answers
  * {@value #PRIORITY}.
  */
-@ApplicationScoped
+@Singleton
 public class CachingTokenIdentityProvider implements IdentityProvider<TokenAuthenticationRequest> {
 
     static final int PRIORITY = 2000;

@@ -2,8 +2,8 @@ package io.credentialbroker.access;
 
 import java.security.Principal;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 import jakarta.json.JsonString;
 
 import org.eclipse.microprofile.jwt.JsonWebToken;
@@ -16,7 +16,7 @@ import io.quarkus.security.identity.SecurityIdentity;
  * {@code broker.auth.subject-claim}. With authentication off (dev profile only) every request is
  * {@link #UNAUTHENTICATED_DEV_CALLER}.
  */
-@ApplicationScoped
+@Singleton
 public class Callers {
 
     public static final Caller UNAUTHENTICATED_DEV_CALLER = new Caller("dev-mode-unauthenticated");

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.BrokerConfig.GrantConfig;
@@ -26,7 +26,7 @@ import io.quarkus.runtime.Startup;
  * names an unknown environment or permission stops it.
  */
 @Startup
-@ApplicationScoped
+@Singleton
 public class Grants {
 
     /** caller → environment → permissions */

@@ -7,8 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.InvalidConfigurationException;
@@ -25,7 +25,7 @@ import io.credentialbroker.config.InvalidConfigurationException;
  * a bucket of {@code burst} tokens refilled at {@code perSecond}, without a lock that the event
  * loops would contend for under one busy caller.
  */
-@ApplicationScoped
+@Singleton
 public class RateLimiter {
 
     private static final long NANOS_PER_MILLI = 1_000_000L;

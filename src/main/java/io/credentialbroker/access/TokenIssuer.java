@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.credentialbroker.audit.AuditEvent;
 import io.credentialbroker.audit.AuditLog;
@@ -20,7 +20,7 @@ import io.credentialbroker.token.TokenUnavailableException;
  * Hands a caller a token: checks the grant and the rate limit, takes the token from the cache, and
  * records the issuance (by fingerprint) or the failure in the audit trail.
  */
-@ApplicationScoped
+@Singleton
 public class TokenIssuer {
 
     private final AccessPolicy access;

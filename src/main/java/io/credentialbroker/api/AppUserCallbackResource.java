@@ -5,7 +5,6 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -20,6 +19,7 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.credentialbroker.consent.ConsentFlow;
 import io.credentialbroker.consent.ConsentRejectedException;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Where Azure AD sends the admin agent's browser back after a consent started at
@@ -55,8 +55,8 @@ public class AppUserCallbackResource {
     @APIResponse(responseCode = "503", description = "Azure AD or Vault cannot be asked now; nothing was stored",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response callback(@QueryParam("state") String state, @QueryParam("code") String code,
-            @QueryParam("error") String error, @Context ContainerRequestContext request) {
-        ConsentFlow.Completed completed = consent.complete(state, code, error, RequestIds.of(request));
+            @QueryParam("error") String error, @Context RoutingContext routing) {
+        ConsentFlow.Completed completed = consent.complete(state, code, error, RequestIds.of(routing));
         String page = "Consent installed for environment '" + completed.environment() + "' (user "
                 + completed.consent().userName().orElse("not named") + ", app+user record version "
                 + completed.consent().version() + ", started by " + completed.caller() + ").\n"

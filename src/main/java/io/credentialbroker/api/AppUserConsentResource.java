@@ -7,7 +7,6 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -29,6 +28,7 @@ import io.credentialbroker.consent.ConsentFlow;
 import io.credentialbroker.consent.ConsentRejectedException;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Starts an admin agent's consent (README, "Consent without PowerShell"): an ops caller holding
@@ -73,9 +73,9 @@ public class AppUserConsentResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "Vault cannot be read now",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Response start(@PathParam("environment") String name, @Context ContainerRequestContext request) {
+    public Response start(@PathParam("environment") String name, @Context RoutingContext routing) {
         Caller caller = callers.of(identity);
-        String requestId = RequestIds.of(request);
+        String requestId = RequestIds.of(routing);
         access.require(caller, name, Permission.CREDENTIALS, AuditAction.APP_USER_CONSENT, requestId);
         ConsentFlow.Started started = consent.start(caller.name(), name, requestId);
         // 302, not 303 or 307: a GET stays a GET, and every browser and curl -L follow it

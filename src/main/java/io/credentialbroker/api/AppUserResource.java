@@ -11,7 +11,6 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -41,6 +40,7 @@ import io.credentialbroker.credential.AppUserConsent;
 import io.credentialbroker.token.UserGrant;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Translates the app+user consent endpoints of the HTTP contract (README.md) into calls on the
@@ -71,9 +71,9 @@ public class AppUserResource {
         this.identity = identity;
     }
 
-    private Caller authorize(String name, AuditAction action, ContainerRequestContext request) {
+    private Caller authorize(String name, AuditAction action, RoutingContext routing) {
         Caller caller = callers.of(identity);
-        access.require(caller, name, Permission.CREDENTIALS, action, RequestIds.of(request));
+        access.require(caller, name, Permission.CREDENTIALS, action, RequestIds.of(routing));
         return caller;
     }
 
@@ -87,9 +87,9 @@ public class AppUserResource {
                     schema = @Schema(implementation = AppUserResponse.class)))
     @APIResponse(responseCode = "503", description = "Vault cannot be read now",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Response read(@PathParam("environment") String name, @Context ContainerRequestContext request) {
-        Caller caller = authorize(name, AuditAction.APP_USER_READ, request);
-        var current = installer.read(caller.name(), name, RequestIds.of(request));
+    public Response read(@PathParam("environment") String name, @Context RoutingContext routing) {
+        Caller caller = authorize(name, AuditAction.APP_USER_READ, routing);
+        var current = installer.read(caller.name(), name, RequestIds.of(routing));
         return noStore(Response.ok(AppUserResponse.of(name, current)).tag(etag(current.version())));
     }
 
@@ -117,11 +117,11 @@ public class AppUserResource {
     public Response install(@PathParam("environment") String name,
             @Parameter(description = "The record's version, as GET gave it in the ETag: \"0\" for the first install",
                     schema = @Schema(type = SchemaType.STRING)) @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
-            @Context ContainerRequestContext request, String body) {
-        Caller caller = authorize(name, AuditAction.APP_USER_INSTALL, request);
+            @Context RoutingContext routing, String body) {
+        Caller caller = authorize(name, AuditAction.APP_USER_INSTALL, routing);
         int expected = expectedVersion(ifMatch);
         UserGrant.RefreshToken grant = new UserGrant.RefreshToken(refreshToken(body));
-        AppUserConsent stored = installer.install(caller.name(), name, grant, expected, RequestIds.of(request));
+        AppUserConsent stored = installer.install(caller.name(), name, grant, expected, RequestIds.of(routing));
         return noStore(Response.ok(AppUserResponse.of(name, stored)).tag(etag(stored.version())));
     }
 
@@ -137,9 +137,9 @@ public class AppUserResource {
     @APIResponse(responseCode = "428", description = "If-Match is missing",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response retire(@PathParam("environment") String name,
-            @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch, @Context ContainerRequestContext request) {
-        Caller caller = authorize(name, AuditAction.APP_USER_RETIRE, request);
-        int retired = installer.retire(caller.name(), name, expectedVersion(ifMatch), RequestIds.of(request));
+            @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch, @Context RoutingContext routing) {
+        Caller caller = authorize(name, AuditAction.APP_USER_RETIRE, routing);
+        int retired = installer.retire(caller.name(), name, expectedVersion(ifMatch), RequestIds.of(routing));
         return noStore(Response.noContent().tag(etag(retired)));
     }
 

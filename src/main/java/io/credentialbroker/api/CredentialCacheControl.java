@@ -1,5 +1,6 @@
 package io.credentialbroker.api;
 
+import jakarta.inject.Singleton;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.HttpHeaders;
 
@@ -18,6 +19,7 @@ import io.vertx.core.http.HttpServerRequest;
  * say {@code no-store} too. So it decides on the raw path Vert.x already parsed (no decoded path is
  * built per request); the profile of the token endpoint shows no sample in it (bench/RESULTS.md).
  */
+@Singleton
 public class CredentialCacheControl {
 
     private static final String PREFIX = "/v1/environments/";

@@ -12,7 +12,6 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -44,6 +43,7 @@ import io.credentialbroker.rotation.RotationService;
 import io.credentialbroker.rotation.RotationStatus;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Translates the credential endpoints of the HTTP contract (README.md) into calls on the credential
@@ -93,9 +93,9 @@ public class CredentialResource {
      * refusal is audited and reads the same for unknown and forbidden environments), then the
      * environment.
      */
-    private Authorized authorize(String name, AuditAction action, ContainerRequestContext request) {
+    private Authorized authorize(String name, AuditAction action, RoutingContext routing) {
         Caller caller = callers.of(identity);
-        access.require(caller, name, Permission.CREDENTIALS, action, RequestIds.of(request));
+        access.require(caller, name, Permission.CREDENTIALS, action, RequestIds.of(routing));
         return new Authorized(caller, environment(name));
     }
 
@@ -113,8 +113,8 @@ public class CredentialResource {
     @APIResponse(responseCode = "503", description = "Vault cannot be read now",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response current(@PathParam("environment") String name, @Context UriInfo uri,
-            @Context ContainerRequestContext request) {
-        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_READ, request);
+            @Context RoutingContext routing) {
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_READ, routing);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         var summary = credentials.current(authorized.callerName(), environment);
@@ -134,8 +134,8 @@ public class CredentialResource {
     @APIResponse(responseCode = "503", description = "Vault cannot be read now",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public CredentialVersionsResponse versions(@PathParam("environment") String name, @Context UriInfo uri,
-            @Context ContainerRequestContext request) {
-        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_READ, request);
+            @Context RoutingContext routing) {
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_READ, routing);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         return CredentialVersionsResponse.of(environment.name(),
@@ -176,8 +176,8 @@ public class CredentialResource {
             @Parameter(description = "The version the change starts from, as the credential's ETag gave it: \"7\"",
                     required = true,
                     schema = @Schema(type = SchemaType.STRING)) @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
-            @Context UriInfo uri, @Context ContainerRequestContext request, String body) {
-        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_ROTATE, request);
+            @Context UriInfo uri, @Context RoutingContext routing, String body) {
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_ROTATE, routing);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         int expectedVersion = expectedVersion(ifMatch);
@@ -205,8 +205,8 @@ public class CredentialResource {
     @APIResponse(responseCode = "503", description = "Its record cannot be read from Vault now",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public RotationResponse rotation(@PathParam("environment") String name, @PathParam("id") String id,
-            @Context UriInfo uri, @Context ContainerRequestContext request) {
-        Environment environment = authorize(name, AuditAction.CREDENTIALS_ROTATION_READ, request).environment();
+            @Context UriInfo uri, @Context RoutingContext routing) {
+        Environment environment = authorize(name, AuditAction.CREDENTIALS_ROTATION_READ, routing).environment();
         refuseQueryParameters(uri);
         return RotationResponse.of(rotations.status(environment, id));
     }
@@ -233,8 +233,8 @@ public class CredentialResource {
             description = "Its record cannot be read or written in Vault now; nothing changed",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response cancel(@PathParam("environment") String name, @PathParam("id") String id, @Context UriInfo uri,
-            @Context ContainerRequestContext request) {
-        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_ROTATE_CANCEL, request);
+            @Context RoutingContext routing) {
+        Authorized authorized = authorize(name, AuditAction.CREDENTIALS_ROTATE_CANCEL, routing);
         Environment environment = authorized.environment();
         refuseQueryParameters(uri);
         RotationStatus cancelled = rotations.cancel(authorized.callerName(), environment, id);

@@ -9,9 +9,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -19,7 +17,6 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.resteasy.reactive.RestResponse;
 
 import io.credentialbroker.access.AccessPolicy;
 import io.credentialbroker.access.Caller;
@@ -33,6 +30,7 @@ import io.credentialbroker.token.TokenStatus;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Translates the token endpoints of the HTTP contract (README.md) into calls on the token service.
@@ -42,9 +40,6 @@ import io.vertx.core.http.HttpServerRequest;
 @Authenticated
 @Tag(name = "tokens", description = "Partner Center access tokens, per environment")
 public class EnvironmentResource {
-
-    /** The header that repeats which environment a token belongs to. */
-    public static final String ENVIRONMENT_HEADER = "Broker-Environment";
 
     private final EnvironmentRegistry environments;
     private final TokenService tokens;
@@ -84,13 +79,13 @@ public class EnvironmentResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "No token can be had now; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public CompletionStage<RestResponse<TokenResponse>> token(@PathParam("environment") String name,
-            @Context HttpServerRequest http, @Context ContainerRequestContext request, String body) {
+    public CompletionStage<TokenResponse> token(@PathParam("environment") String name,
+            @Context RoutingContext routing, String body) {
         Caller caller = callers.of(identity);
-        refuseParameters(http, body);
+        refuseParameters(routing.request(), body);
         // looked up once: the issuer refuses (and audits) a name that is not an environment
         Environment environment = environments.find(name).orElse(null);
-        return issuer.issue(caller, name, RequestIds.of(request))
+        return issuer.issue(caller, name, RequestIds.of(routing))
                 .thenApply(grant -> tokenResponse(environment, TokenResponse.APP, grant));
     }
 
@@ -118,12 +113,12 @@ public class EnvironmentResource {
             description = "No token can be had now; `consent_required` or `mfa_required` when an admin agent must"
                     + " consent again; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public CompletionStage<RestResponse<TokenResponse>> appUserToken(@PathParam("environment") String name,
-            @Context HttpServerRequest http, @Context ContainerRequestContext request, String body) {
+    public CompletionStage<TokenResponse> appUserToken(@PathParam("environment") String name,
+            @Context RoutingContext routing, String body) {
         Caller caller = callers.of(identity);
-        refuseParameters(http, body);
+        refuseParameters(routing.request(), body);
         Environment environment = environments.find(name).orElse(null);
-        return issuer.issueAppUser(caller, name, RequestIds.of(request))
+        return issuer.issueAppUser(caller, name, RequestIds.of(routing))
                 .thenApply(grant -> tokenResponse(environment, TokenResponse.APP_USER, grant));
     }
 
@@ -143,18 +138,16 @@ public class EnvironmentResource {
         }
     }
 
-    private static RestResponse<TokenResponse> tokenResponse(Environment environment, String kind,
-            TokenGrant grant) {
+    /**
+     * The answer; {@link TokenResponseWriter} labels it with its environment and forbids caching it.
+     */
+    private static TokenResponse tokenResponse(Environment environment, String kind, TokenGrant grant) {
         if (!environment.name().equals(grant.token().environment())) {
             // cannot happen (each environment has its own cache); never label a token with another name
             throw new IllegalStateException("a token of another environment reached environment '"
                     + environment.name() + "'");
         }
-        return RestResponse.ResponseBuilder.ok(TokenResponse.of(environment, kind, grant))
-                .header(ENVIRONMENT_HEADER, environment.name())
-                .header(HttpHeaders.CACHE_CONTROL, "no-store")
-                .header("Pragma", "no-cache")
-                .build();
+        return TokenResponse.of(environment, kind, grant);
     }
 
     @GET

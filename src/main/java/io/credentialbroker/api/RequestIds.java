@@ -5,7 +5,6 @@ import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 
 import org.jboss.logging.MDC;
@@ -14,6 +13,8 @@ import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 import io.credentialbroker.access.AccessPolicy;
 import io.credentialbroker.audit.AuditLog;
+import io.vertx.core.MultiMap;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Gives every API request an id, taken from the caller's {@code X-Request-Id} when it is a plain
@@ -21,12 +22,18 @@ import io.credentialbroker.audit.AuditLog;
  * serving the request (its MDC key {@code request_id}) carry it, so a caller's report can be
  * matched to the broker's record. With authentication off (dev profile), every response also says
  * so.
+ *
+ * <p>
+ * The id is kept on the request's Vert.x {@link RoutingContext}, which RESTEasy Reactive hands a
+ * resource's {@code @Context} parameter directly; a {@code @Context ContainerRequestContext}
+ * parameter is looked up through {@code CDI.current()} and built as a request-scoped bean on every
+ * request.
  */
 public class RequestIds {
 
     public static final String HEADER = "X-Request-Id";
     public static final String AUTH_WARNING_HEADER = "Broker-Auth-Warning";
-    private static final String PROPERTY = RequestIds.class.getName();
+    private static final String KEY = RequestIds.class.getName();
     private static final Pattern ACCEPTABLE = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     /**
      * Made-up ids are this process's random prefix (64 bits, drawn once) and a counter: unique within
@@ -43,19 +50,19 @@ public class RequestIds {
         this.access = access;
     }
 
-    static String of(ContainerRequestContext request) {
-        Object id = request.getProperty(PROPERTY);
-        return id == null ? assign(request) : id.toString();
+    static String of(RoutingContext routing) {
+        Object id = routing.get(KEY);
+        return id == null ? assign(routing) : id.toString();
     }
 
     @ServerRequestFilter(preMatching = true)
-    void onRequest(ContainerRequestContext request) {
-        MDC.put(AuditLog.REQUEST_ID, assign(request));
+    void onRequest(RoutingContext routing) {
+        MDC.put(AuditLog.REQUEST_ID, assign(routing));
     }
 
     @ServerResponseFilter
-    void onResponse(ContainerRequestContext request, ContainerResponseContext response) {
-        response.getHeaders().putSingle(HEADER, of(request));
+    void onResponse(RoutingContext routing, ContainerResponseContext response) {
+        response.getHeaders().putSingle(HEADER, of(routing));
         if (!access.authEnabled()) {
             response.getHeaders().putSingle(AUTH_WARNING_HEADER,
                     "authentication is off (dev profile): never expose this broker");
@@ -68,10 +75,15 @@ public class RequestIds {
         return PREFIX + Long.toHexString(COUNTER.incrementAndGet());
     }
 
-    private static String assign(ContainerRequestContext request) {
-        String offered = request.getHeaderString(HEADER);
-        String id = offered != null && ACCEPTABLE.matcher(offered).matches() ? offered : next();
-        request.setProperty(PROPERTY, id);
+    private static String assign(RoutingContext routing) {
+        String id = acceptable(routing.request().headers()) ? routing.request().getHeader(HEADER) : next();
+        routing.put(KEY, id);
         return id;
+    }
+
+    /** One {@code X-Request-Id} that is a plain token: a repeated header is not one id. */
+    private static boolean acceptable(MultiMap headers) {
+        String offered = headers.get(HEADER);
+        return offered != null && ACCEPTABLE.matcher(offered).matches() && headers.getAll(HEADER).size() == 1;
     }
 }

@@ -21,16 +21,26 @@ import org.jboss.resteasy.reactive.server.spi.ServerMessageBodyWriter;
 import org.jboss.resteasy.reactive.server.spi.ServerRequestContext;
 
 /**
- * Writes a {@link TokenResponse} as the same JSON the application's Jackson mapper writes (snake
- * case, fields in record order, {@code expires_at} in ISO-8601), without Jackson: serialising the
- * response was the largest frame left on the token path that the broker could remove
- * (bench/RESULTS.md). The ~1.2 KB token is escaped once per token and its bytes reused for every
- * caller it is handed to; only the short fields are written per request. TokenResponseWriterTest
- * holds the output to Jackson's, so the two cannot drift apart.
+ * Writes a {@link TokenResponse}: the headers every token answer carries
+ * ({@value #ENVIRONMENT_HEADER} naming its environment, and no caching anywhere), and the same JSON
+ * the application's Jackson mapper writes (snake case, fields in record order, {@code expires_at}
+ * in ISO-8601), without Jackson: serialising the response was the largest frame left on the token
+ * path that the broker could remove (bench/RESULTS.md). The headers go straight onto the response
+ * as the body does: set through a {@code RestResponse}, they went through case-insensitive header
+ * maps and were copied again, which cost about as much as the whole body. The ~1.2 KB token is
+ * escaped once per token and its bytes reused for every caller it is handed to; {@code expires_at},
+ * which moves by whole seconds, is formatted once per value and reused likewise; only the short
+ * fields are written per request. TokenResponseWriterTest holds the output to Jackson's, so the two
+ * cannot drift apart.
  */
 @Provider
 @Produces(MediaType.APPLICATION_JSON)
 public class TokenResponseWriter implements ServerMessageBodyWriter<TokenResponse> {
+
+    /** The header that repeats which environment a token belongs to. */
+    public static final String ENVIRONMENT_HEADER = "Broker-Environment";
+    private static final String CACHE_CONTROL = "Cache-Control";
+    private static final String PRAGMA = "Pragma";
 
     private static final byte[] ENVIRONMENT = ascii("{\"environment\":");
     private static final byte[] KIND = ascii(",\"kind\":");
@@ -46,11 +56,11 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
     private static final int SHORT_FIELDS = 320;
 
     /**
-     * The token last written for each environment and kind, escaped. A refreshed token takes its
-     * predecessor's place, so this holds no more tokens than the token cache itself, and only for
-     * environments the broker answered for.
+     * What was last written for each environment and kind. A refreshed token takes its predecessor's
+     * place, so this holds no more tokens than the token cache itself, and only for environments the
+     * broker answered for.
      */
-    private final ConcurrentMap<Slot, EscapedToken> lastWritten = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Slot, LastWritten> lastWritten = new ConcurrentHashMap<>();
 
     @Override
     public boolean isWriteable(Class<?> type, Type genericType, ResteasyReactiveResourceInfo target,
@@ -66,47 +76,38 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
     @Override
     public void writeResponse(TokenResponse response, Type genericType, ServerRequestContext context) {
         // straight to Vert.x, as RESTEasy Reactive writes a byte[] entity: no output stream per request
-        context.serverResponse().end(toJson(response));
+        context.serverResponse().setResponseHeader(ENVIRONMENT_HEADER, response.environment())
+                .setResponseHeader(CACHE_CONTROL, "no-store").setResponseHeader(PRAGMA, "no-cache")
+                .end(toJson(response));
     }
 
     @Override
     public void writeTo(TokenResponse response, Class<?> type, Type genericType, Annotation[] annotations,
             MediaType mediaType, MultivaluedMap<String, Object> httpHeaders, OutputStream entityStream)
             throws IOException {
+        if (httpHeaders != null) {
+            httpHeaders.putSingle(ENVIRONMENT_HEADER, response.environment());
+            httpHeaders.putSingle(CACHE_CONTROL, "no-store");
+            httpHeaders.putSingle(PRAGMA, "no-cache");
+        }
         entityStream.write(toJson(response));
     }
 
     byte[] toJson(TokenResponse response) {
-        byte[] token = escapedToken(response);
+        LastWritten last = lastWritten.computeIfAbsent(new Slot(response.environment(), response.kind()),
+                ignored -> new LastWritten());
+        byte[] token = last.token(response.accessToken());
         Json json = new Json(token.length + SHORT_FIELDS);
         json.raw(ENVIRONMENT).string(response.environment());
         json.raw(KIND).string(response.kind());
         json.raw(TOKEN_TYPE).string(response.tokenType());
         json.raw(ACCESS_TOKEN).raw(token);
         json.raw(EXPIRES_IN).number(response.expiresIn());
-        Instant expiresAt = response.expiresAt();
-        // Jackson's InstantSerializer writes DateTimeFormatter.ISO_INSTANT, as Instant#toString does
-        json.raw(EXPIRES_AT).string(expiresAt == null ? null : DateTimeFormatter.ISO_INSTANT.format(expiresAt));
+        json.raw(EXPIRES_AT).raw(last.expiresAt(response.expiresAt()));
         json.raw(RESOURCE).string(response.resource());
         json.raw(CREDENTIAL_VERSION).number(response.credentialVersion());
         json.raw((byte) '}');
         return json.bytes();
-    }
-
-    private byte[] escapedToken(TokenResponse response) {
-        String token = response.accessToken();
-        if (token == null) {
-            return NULL;
-        }
-        Slot slot = new Slot(response.environment(), response.kind());
-        EscapedToken last = lastWritten.get(slot);
-        // the cached token hands every caller the same String, so this is an identity check
-        if (last != null && last.token().equals(token)) {
-            return last.json();
-        }
-        byte[] json = new Json(token.length() + 2).string(token).bytes();
-        lastWritten.put(slot, new EscapedToken(token, json));
-        return json;
     }
 
     private static byte[] ascii(String text) {
@@ -116,12 +117,56 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
     private record Slot(String environment, String kind) {
     }
 
-    /** The token and its JSON string, quotes included; never logged (no {@code toString} use). */
-    private record EscapedToken(String token, byte[] json) {
+    /**
+     * One slot's last token and {@code expires_at}, each with its JSON. Event loops may race to replace
+     * one; each value is immutable and complete, so a race costs a second formatting, never a mix.
+     */
+    private static final class LastWritten {
+
+        private volatile Written<String> token;
+        private volatile Written<Instant> expiresAt;
+
+        byte[] token(String value) {
+            if (value == null) {
+                return NULL;
+            }
+            Written<String> last = token;
+            // the cached token hands every caller the same String, so this is an identity check
+            if (last != null && last.value().equals(value)) {
+                return last.json();
+            }
+            last = new Written<>(value, new Json(value.length() + 2).string(value).bytes());
+            token = last;
+            return last.json();
+        }
+
+        /**
+         * Grants expire on whole seconds ({@code TokenCache} truncates them), so every caller served within
+         * the same second gets the same value.
+         */
+        byte[] expiresAt(Instant value) {
+            if (value == null) {
+                return NULL;
+            }
+            Written<Instant> last = expiresAt;
+            if (last != null && last.value().equals(value)) {
+                return last.json();
+            }
+            // Jackson's InstantSerializer writes DateTimeFormatter.ISO_INSTANT, as Instant#toString does
+            last = new Written<>(value, new Json(32).string(DateTimeFormatter.ISO_INSTANT.format(value)).bytes());
+            expiresAt = last;
+            return last.json();
+        }
+    }
+
+    /**
+     * A value and its JSON, quotes included; never logged (no {@code toString} use): it may be a token.
+     */
+    private record Written<T>(T value, byte[] json) {
 
         @Override
         public String toString() {
-            return "EscapedToken[redacted]";
+            return "Written[redacted]";
         }
     }
 
@@ -148,8 +193,26 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
             return this;
         }
 
+        /** The decimal digits of {@code value}, written in place (no String per number). */
         Json number(long value) {
-            return raw(ascii(Long.toString(value)));
+            if (value == Long.MIN_VALUE) {
+                return raw(ascii(Long.toString(value)));
+            }
+            if (value < 0) {
+                raw((byte) '-');
+                value = -value;
+            }
+            int digits = 1;
+            for (long rest = value / 10; rest > 0; rest /= 10) {
+                digits++;
+            }
+            ensure(digits);
+            for (int at = length + digits - 1; at >= length; at--) {
+                buffer[at] = (byte) ('0' + value % 10);
+                value /= 10;
+            }
+            length += digits;
+            return this;
         }
 
         /**

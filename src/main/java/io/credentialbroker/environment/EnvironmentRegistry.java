@@ -15,8 +15,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.BrokerConfig.EnvironmentConfig;
@@ -28,7 +28,7 @@ import io.quarkus.runtime.Startup;
  * look at a bad configuration, with one line per problem, so an operator fixes them all at once.
  */
 @Startup
-@ApplicationScoped
+@Singleton
 public class EnvironmentRegistry {
 
     /** Lowercase, as Kubernetes names: safe in URLs, metric labels, Vault paths and env var names. */

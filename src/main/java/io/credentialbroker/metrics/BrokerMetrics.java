@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import io.credentialbroker.audit.AuditHandler;
 import io.credentialbroker.credential.CredentialObserver;
@@ -33,7 +33,7 @@ import io.quarkus.runtime.StartupEvent;
  * values are configured environment names and stable codes only: never a secret, a token, a caller
  * or anything a request can choose.
  */
-@ApplicationScoped
+@Singleton
 public class BrokerMetrics implements TokenCacheObserver, CredentialObserver {
 
     /** Label value for a request naming no configured environment. */

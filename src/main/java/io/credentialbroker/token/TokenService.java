@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -42,7 +42,7 @@ import io.quarkus.runtime.StartupEvent;
  * replaces each token ahead of its expiry even when no caller is asking. Rotations and the watch
  * switch a cache to a new credential through {@link ActiveCredentials}.
  */
-@ApplicationScoped
+@Singleton
 public class TokenService implements ActiveCredentials, ProvedCredentials, TenantThrottle {
 
     private static final Logger LOG = Logger.getLogger(TokenService.class);

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.credentialbroker.audit.AuditEvent;
+import io.credentialbroker.audit.AuditHandler;
 import io.credentialbroker.audit.AuditLog;
 import io.credentialbroker.config.BrokerConfig;
 import io.credentialbroker.config.ClockProducer;
@@ -24,8 +25,7 @@ class AuthDisabledStartupTest {
             .withApplicationRoot(jar -> jar.addClasses(BrokerConfig.class, EnvironmentRegistry.class,
                     Environment.class, Cloud.class, InvalidConfigurationException.class, Grants.class,
                     Permission.class, Caller.class, AccessPolicy.class, ThrottledAudit.class, RateLimiter.class,
-                    AuditLog.class,
-                    AuditEvent.class, ClockProducer.class))
+                    AuditLog.class, AuditHandler.class, AuditEvent.class, ClockProducer.class))
             .overrideConfigKey("quarkus.devservices.enabled", "false")
             .overrideConfigKey("quarkus.oidc.tenant-enabled", "false")
             .overrideConfigKey("broker.environments.sandbox.cloud", "public")

@@ -192,6 +192,29 @@ class CallerAccessTest extends StandInTest {
     }
 
     @Test
+    @DisplayName("an X-Request-Id that is not one plain token (a space, 65 characters, sent twice) is replaced by the broker's own, in the answer and the audit line alike; a refusal carries the caller's")
+    void replacesAnUnusableRequestIdAndKeepsAGoodOneOnRefusals() {
+        String bearer = "Bearer " + issuer.token(CallerIssuer.BILLING);
+        List<List<String>> unusable = List.of(List.of("has space"), List.of("x".repeat(65)),
+                List.of("run-1", "run-2"));
+        for (List<String> offered : unusable) {
+            String answered = given().header("Authorization", bearer)
+                    .header("X-Request-Id", offered.get(0), offered.subList(1, offered.size()).toArray())
+                    .post("/v1/environments/sandbox/token").then().statusCode(200).extract().header("X-Request-Id");
+
+            assertThat(answered).as("offered %s", offered).matches("[0-9a-f]{16}-[0-9a-f]+");
+            assertThat(audit.events().get(audit.events().size() - 1).get("request_id").asText()).isEqualTo(answered);
+        }
+
+        given().header("Authorization", bearer).header("X-Request-Id", "billing-denied-7")
+                .post("/v1/environments/primary/token").then().statusCode(403)
+                .header("X-Request-Id", "billing-denied-7");
+        JsonNode denial = audit.events().get(audit.events().size() - 1);
+        assertThat(denial.get("outcome").asText()).isEqualTo("denied");
+        assertThat(denial.get("request_id").asText()).isEqualTo("billing-denied-7");
+    }
+
+    @Test
     @DisplayName("case 36: audit events name tokens by fingerprint only")
     void auditsNoTokenAndNoCallerJwt() {
         String bearer = issuer.token(CallerIssuer.BILLING);

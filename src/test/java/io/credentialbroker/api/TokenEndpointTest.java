@@ -99,9 +99,11 @@ class TokenEndpointTest extends StandInTest {
         azureAd.stub(tokenRequest(PRIMARY.domain(), PRIMARY.clientId(), PRIMARY.clientSecret())
                 .willReturn(issued(primaryToken, 3599)));
 
-        requestToken("sandbox").statusCode(200)
+        io.restassured.response.Response sandbox = requestToken("sandbox").statusCode(200)
                 .header("Broker-Environment", "sandbox")
                 .header("Cache-Control", "no-store")
+                .header("Pragma", "no-cache")
+                .header("X-Request-Id", notNullValue())
                 .contentType("application/json")
                 .body("environment", equalTo("sandbox"))
                 .body("token_type", equalTo("Bearer"))
@@ -109,7 +111,10 @@ class TokenEndpointTest extends StandInTest {
                 .body("expires_in", equalTo(600))
                 .body("expires_at", notNullValue())
                 .body("resource", equalTo("https://api.partnercenter.microsoft.com"))
-                .body("credential_version", equalTo(1));
+                .body("credential_version", equalTo(1)).extract().response();
+        for (String header : List.of("Broker-Environment", "Cache-Control", "Pragma", "Content-Type")) {
+            assertThat(sandbox.headers().getValues(header)).as(header).hasSize(1);
+        }
         requestToken("primary").statusCode(200)
                 .header("Broker-Environment", "primary")
                 .body("environment", equalTo("primary"))

@@ -6,10 +6,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedHashMap;
+import jakarta.ws.rs.core.MultivaluedMap;
 
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -93,6 +97,47 @@ class TokenResponseWriterTest {
         assertSameAsJackson(refreshed);
         assertSameAsJackson(appUser);
         assertSameAsJackson(first);
+    }
+
+    @Test
+    @DisplayName("expires_at kept from one response to the next is rewritten whenever it moves, back, forward or to null")
+    void writesEachExpiryAsJacksonDoes() throws IOException {
+        Instant second = Instant.parse("2026-11-24T12:05:00Z");
+        List<Instant> expiries = Arrays.asList(second, second, second.plusSeconds(1), second.plusSeconds(1), second,
+                null, second.plusNanos(1), second.plusMillis(1), null, second);
+        for (Instant expiresAt : expiries) {
+            assertSameAsJackson(new TokenResponse("sandbox", TokenResponse.APP, "Bearer", JWT, 60, expiresAt,
+                    RESOURCE, 1));
+        }
+        // another environment and kind keep their own: interleaved, neither is written with the other's
+        assertSameAsJackson(new TokenResponse("primary", TokenResponse.APP_USER, "Bearer", JWT, 60,
+                second.plusSeconds(7), RESOURCE, 1));
+        assertSameAsJackson(new TokenResponse("sandbox", TokenResponse.APP, "Bearer", JWT, 60, second, RESOURCE,
+                1));
+    }
+
+    @Test
+    @DisplayName("numbers at their limits and around each power of ten: the same digits as Jackson")
+    void writesNumbersAsJacksonDoes() throws IOException {
+        List<Long> numbers = List.of(0L, 1L, 9L, 10L, 99L, 100L, -1L, -9L, -10L, 1_000_000_007L, Long.MAX_VALUE,
+                Long.MIN_VALUE, Long.MIN_VALUE + 1, (long) Integer.MAX_VALUE, (long) Integer.MIN_VALUE);
+        for (long number : numbers) {
+            assertSameAsJackson(new TokenResponse("sandbox", TokenResponse.APP, "Bearer", JWT, number,
+                    Instant.parse("2026-11-24T12:05:00Z"), RESOURCE, (int) Math.max(Integer.MIN_VALUE,
+                            Math.min(Integer.MAX_VALUE, number))));
+        }
+    }
+
+    @Test
+    @DisplayName("every token answer is labelled with its environment and forbids caching, whichever way it is written")
+    void labelsEveryAnswer() throws IOException {
+        MultivaluedMap<String, Object> headers = new MultivaluedHashMap<>();
+        writer.writeTo(new TokenResponse("primary", TokenResponse.APP_USER, "Bearer", JWT, 60,
+                Instant.parse("2026-11-24T12:05:00Z"), RESOURCE, 1), TokenResponse.class, TokenResponse.class, null,
+                MediaType.APPLICATION_JSON_TYPE, headers, new ByteArrayOutputStream());
+
+        assertThat(headers).containsOnly(Map.entry(TokenResponseWriter.ENVIRONMENT_HEADER, List.of("primary")),
+                Map.entry("Cache-Control", List.of("no-store")), Map.entry("Pragma", List.of("no-cache")));
     }
 
     private void assertSameAsJackson(TokenResponse response) throws IOException {

@@ -3,8 +3,11 @@ package io.credentialbroker.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,6 +32,27 @@ class AuditEventTest {
                 .isEqualTo("{\"time\":\"2026-11-24T12:00:00Z\",\"caller\":\"system:serviceaccount:billing:api\","
                         + "\"environment\":\"sandbox\",\"action\":\"token.issue\",\"outcome\":\"granted\","
                         + "\"credential_version\":7,\"token_fingerprint\":\"3f9a1c0e5b27\",\"request_id\":\"req-1\"}");
+    }
+
+    @Test
+    @DisplayName("the time is written as Instant#toString writes it: whole seconds, each fraction length, the second changing under it, the years at either end")
+    void writesTheTimeAsInstantToStringDoes() throws Exception {
+        List<Instant> times = new ArrayList<>(List.of(AT, AT, AT.plusMillis(1), AT.plusMillis(120), AT.plusNanos(1_000),
+                AT.plusNanos(123_456_000), AT.plusNanos(1), AT.plusNanos(999_999_999), AT.plusSeconds(1), AT,
+                AT.minusNanos(1), Instant.EPOCH, Instant.EPOCH.minusNanos(1), Instant.parse("0000-01-01T00:00:00Z"),
+                Instant.parse("9999-12-31T23:59:59.999Z"), Instant.parse("+10000-01-01T00:00:00Z"),
+                Instant.parse("-0001-12-31T23:59:59Z"), Instant.MIN, Instant.MAX));
+        Random random = new Random(17);
+        for (int i = 0; i < 1_000; i++) {
+            times.add(AT.plusSeconds(random.nextInt(5)).plusNanos(random.nextInt(1_000_000_000)));
+            times.add(AT.plusMillis(random.nextInt(5_000)));
+            times.add(AT.plusNanos(1_000L * random.nextInt(5_000_000)));
+        }
+        for (Instant time : times) {
+            JsonNode event = JSON.readTree(AuditLog.line(AuditEvent.tokenIssued(time, "caller", "sandbox", 1,
+                    "3f9a1c0e5b27", "req-1")));
+            assertThat(event.get("time").asText()).isEqualTo(time.toString());
+        }
     }
 
     @Test

@@ -94,6 +94,7 @@ class AppUserTokenTest extends StandInTest {
 
             // the proof's token is the first one served, labelled app+user; app-only tokens say "app"
             answers += appUserToken().statusCode(200).header("Broker-Environment", "lab")
+                    .header("Cache-Control", "no-store").header("Pragma", "no-cache")
                     .body("kind", equalTo("app+user")).body("environment", equalTo("lab"))
                     .body("access_token", equalTo(proofToken)).extract().asString();
             stubAppOnlyTokens();
