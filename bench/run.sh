@@ -39,6 +39,9 @@ BENCH_FIGURE1_ONLY="${BENCH_FIGURE1_ONLY:-0}"
 PROFILE_SECONDS="${PROFILE_SECONDS:-20}"
 # identical for both applications
 JVM_OPTS=(-Xmx512m -XX:+UseG1GC)
+# JFR keeps 64 frames of a sample's stack by default; a request's stack is deeper, and cut stacks
+# under-count the outer frames' inclusive shares. Recording is off until JFR.start, and both apps get it.
+if [ "$BENCH_PROFILE" = 1 ]; then JVM_OPTS+=(-XX:FlightRecorderOptions:stackdepth=256); fi
 
 work="$(mktemp -d /tmp/credential-broker-bench.XXXXXX)"
 started_at=$(date +%s)
