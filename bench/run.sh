@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The broker against the fastest endpoint of the same stack, on this machine, in one run (issue 7).
-# Builds both apps, starts the stand-ins (Azure AD, Vault, the callers' JWKS issuer) on loopback,
-# measures five figures and writes them to bench/RESULTS.md. Everything targets 127.0.0.1; every
-# load is bounded in time, every wait in time and count. About 9 minutes on 2 cores.
+# The broker against the fastest endpoint of the same stack, on this machine, in one run (issue 7),
+# and against the framework floor: the same stack doing only the framework work the broker's
+# requirements force (bench/floor). Builds the three apps, starts the stand-ins (Azure AD, Vault, the
+# callers' JWKS issuer) on loopback, measures five figures and writes them to bench/RESULTS.md.
+# Everything targets 127.0.0.1; every load is bounded in time, every wait in time and count. About
+# 12 minutes on 2 cores (figure 1 alone, BENCH_FIGURE1_ONLY=1: about 7).
 #
 #   bench/run.sh                # the full run
 #   WRK_SECONDS=5 REFRESH_SECONDS=30 bench/run.sh   # a quick look (RESULTS.md says so)
@@ -19,7 +21,7 @@ WRK_SECONDS="${WRK_SECONDS:-15}"
 # broker's throughput still rose by half from one 5 s round to the next)
 WRK_WARMUP_SECONDS="${WRK_WARMUP_SECONDS:-30}"
 REFRESH_SECONDS="${REFRESH_SECONDS:-90}"
-# the run without refreshes that figure 3 compares with: half as long keeps the bench under 10 min
+# the run without refreshes that figure 3 compares with: half as long keeps the bench shorter
 STEADY_SECONDS="${STEADY_SECONDS:-45}"
 CONNECTIONS=64
 WRK_THREADS=2
@@ -30,6 +32,7 @@ CEILING_PORT=18182
 OFF_PORT=18183
 QUIET_PORT=18184
 CALLERS_PORT=18185
+FLOOR_PORT=18186
 # each broker's management interface (probes, metrics) listens 100 above its HTTP port: the
 # brokers of figure 1 run side by side
 MANAGEMENT_OFFSET=100
@@ -37,10 +40,10 @@ ROUNDS=3
 BENCH_PROFILE="${BENCH_PROFILE:-0}"
 BENCH_FIGURE1_ONLY="${BENCH_FIGURE1_ONLY:-0}"
 PROFILE_SECONDS="${PROFILE_SECONDS:-20}"
-# identical for both applications
+# identical for every application
 JVM_OPTS=(-Xmx512m -XX:+UseG1GC)
 # JFR keeps 64 frames of a sample's stack by default; a request's stack is deeper, and cut stacks
-# under-count the outer frames' inclusive shares. Recording is off until JFR.start, and both apps get it.
+# under-count the outer frames' inclusive shares. Recording is off until JFR.start, and every app gets it.
 if [ "$BENCH_PROFILE" = 1 ]; then JVM_OPTS+=(-XX:FlightRecorderOptions:stackdepth=256); fi
 
 work="$(mktemp -d /tmp/credential-broker-bench.XXXXXX)"
@@ -53,8 +56,9 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
-    # the brokers' logs hold one audit line per request: keep only what the report needs
-    [ "${bench_ok:-}" = 1 ] && rm -f "$work"/*.log
+    # the brokers' logs hold one audit line per request: keep only what the report needs (an if, not
+    # an &&: as the trap's last command a false test made the script exit 1 after BENCH_FIGURE1_ONLY)
+    if [ "${bench_ok:-}" = 1 ]; then rm -f "$work"/*.log; fi
 }
 trap cleanup EXIT
 
@@ -68,7 +72,7 @@ if ! command -v wrk >/dev/null 2>&1; then
     say "installing wrk"
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT $CALLERS_PORT $((BROKER_PORT + MANAGEMENT_OFFSET)) \
+for port in $BROKER_PORT $CEILING_PORT $OFF_PORT $QUIET_PORT $CALLERS_PORT $FLOOR_PORT $((BROKER_PORT + MANAGEMENT_OFFSET)) \
     $((OFF_PORT + MANAGEMENT_OFFSET)) $((QUIET_PORT + MANAGEMENT_OFFSET)) $((CALLERS_PORT + MANAGEMENT_OFFSET)); do
     port_free "$port" || fail "port $port on 127.0.0.1 is taken"
 done
@@ -79,6 +83,9 @@ say "building the broker (package, tests skipped: ./mvnw verify runs them)"
 say "building the ceiling app"
 (cd "$here/ceiling" && "$root/mvnw" -B -q package -DskipTests) >"$work/build-ceiling.txt" 2>&1 \
     || { tail -30 "$work/build-ceiling.txt"; fail "ceiling build"; }
+say "building the framework floor app"
+(cd "$here/floor" && "$root/mvnw" -B -q package -DskipTests) >"$work/build-floor.txt" 2>&1 \
+    || { tail -30 "$work/build-floor.txt"; fail "floor build"; }
 mkdir -p "$work/tools"
 javac -d "$work/tools" "$here/tools/BenchTool.java"
 tool() { java -cp "$work/tools" BenchTool "$@"; }
@@ -210,13 +217,15 @@ ceiling_url="http://127.0.0.1:$CEILING_PORT/v1/environments/env-001/token"
 off_url="http://127.0.0.1:$OFF_PORT/v1/environments/env-001/token"
 quiet_url="http://127.0.0.1:$QUIET_PORT/v1/environments/env-001/token"
 callers_url="http://127.0.0.1:$CALLERS_PORT/v1/environments/env-001/token"
+floor_url="http://127.0.0.1:$FLOOR_PORT/v1/environments/env-001/token"
 
 # ------------------------------------------------------------------------------------ figure 1 (+5)
 # The apps run side by side and take turns under wrk, in $ROUNDS rounds whose order rotates, so that
 # whatever else the machine does at the time weighs on each of them alike. Two load shapes: one
 # caller (its rate limit lifted), and 1,000 distinct callers taken round-robin (each with its own
-# JWT, under the default rate limit), each against the ceiling app with the same wrk script.
-say "figure 1: starting the broker (verified-token cache on), the broker (cache off), the broker (audit off), the broker for 1,000 callers and the ceiling app"
+# JWT, under the default rate limit), each against the ceiling app with the same wrk script. The
+# framework floor app takes its turns in the one-caller shape, with the broker's one-caller bearer.
+say "figure 1: starting the broker (verified-token cache on), the broker (cache off), the broker (audit off), the broker for 1,000 callers, the ceiling app and the framework floor app"
 start_broker broker-cache-on "$(write_config broker-cache-on 1)"
 on_pid=$app_pid
 broker_ready_ms=$app_ready_ms
@@ -232,6 +241,14 @@ ceiling_ready_ms=$app_ready_ms
 ceiling_started_s=$(quarkus_started ceiling)
 ceiling_rss_idle=$(rss_kb "$ceiling_pid")
 ceiling_body_bytes=$(curl -fsS --max-time 5 -X POST "$ceiling_url" | wc -c)
+
+# the framework floor: Quarkus REST and Quarkus security as the broker's token path uses them
+# (bearer mechanism, @Authenticated with proactive authentication off, request-id filters, a body
+# parameter), answering a constant body of the broker's size; none of the broker's own work
+start_app floor $FLOOR_PORT "$floor_url" POST -Dquarkus.http.host=127.0.0.1 \
+    -Dquarkus.http.port=$FLOOR_PORT -Dfloor.body-bytes="$body_bytes" -jar "$here/floor/target/quarkus-app/quarkus-run.jar"
+floor_pid=$app_pid
+floor_body_bytes=$(curl -fsS --max-time 5 -X POST -H "Authorization: Bearer $BENCH_BEARER" "$floor_url" | wc -c)
 
 BROKER_PORT=$OFF_PORT start_broker broker-cache-off \
     "$(BROKER_PORT=$OFF_PORT write_config broker-cache-off 1 broker.auth.verified-token-cache.enabled=false)"
@@ -251,10 +268,10 @@ BROKER_PORT=$CALLERS_PORT start_broker broker-callers "$(BROKER_PORT=$CALLERS_PO
 callers_pid=$app_pid
 
 declare -A url_of=([on]="$token_url" [off]="$off_url" [quiet]="$quiet_url" [ceiling]="$ceiling_url"
-    [callers]="$callers_url" [ceiling2]="$ceiling_url")
+    [floor]="$floor_url" [callers]="$callers_url" [ceiling2]="$ceiling_url")
 declare -A script_of=([on]=token.lua [off]=token.lua [quiet]=token.lua [ceiling]=token.lua
-    [callers]=callers.lua [ceiling2]=callers.lua)
-apps=(on off quiet ceiling callers ceiling2)
+    [floor]=token.lua [callers]=callers.lua [ceiling2]=callers.lua)
+apps=(on off quiet ceiling floor callers ceiling2)
 # warm-up, then a 5 s pass each: after 30 s of load a broker's first 5 s round still ran at two
 # thirds of its later rounds (the JIT compiles on the same 2 cores); the pass is not counted
 for app in "${apps[@]}"; do
@@ -264,7 +281,7 @@ for app in "${apps[@]}"; do
     wrk_run "settle-$app" "${url_of[$app]}" 5 "${script_of[$app]}" >/dev/null
 done
 slice=$((WRK_SECONDS / ROUNDS))
-order=(ceiling on off quiet ceiling2 callers)
+order=(ceiling floor on off quiet ceiling2 callers)
 for round in $(seq 1 $ROUNDS); do
     say "figure 1: round $round of $ROUNDS (${order[*]}, ${slice} s each)"
     for app in "${order[@]}"; do
@@ -274,7 +291,7 @@ for round in $(seq 1 $ROUNDS); do
 done
 on=$(combine "$work/rounds-on.txt"); off=$(combine "$work/rounds-off.txt"); ceiling=$(combine "$work/rounds-ceiling.txt")
 quiet=$(combine "$work/rounds-quiet.txt"); callers=$(combine "$work/rounds-callers.txt")
-ceiling2=$(combine "$work/rounds-ceiling2.txt")
+ceiling2=$(combine "$work/rounds-ceiling2.txt"); floor=$(combine "$work/rounds-floor.txt")
 broker_rss_load=$(rss_kb "$on_pid")
 ceiling_rss_load=$(rss_kb "$ceiling_pid")
 
@@ -291,16 +308,18 @@ if [ "$BENCH_PROFILE" = 1 ]; then
         profile_of[$app]=$(tool profile "$work/profile-$app.jfr")
     done
 fi
-for app_pid in "$on_pid" "$off_pid" "$quiet_pid" "$ceiling_pid" "$callers_pid"; do stop_app; done
+for app_pid in "$on_pid" "$off_pid" "$quiet_pid" "$ceiling_pid" "$floor_pid" "$callers_pid"; do stop_app; done
 
 if [ "$BENCH_FIGURE1_ONLY" = 1 ]; then
-    for app in ceiling on off quiet ceiling2 callers; do
+    for app in ceiling floor on off quiet ceiling2 callers; do
         r=$(combine "$work/rounds-$app.txt")
         printf '%-9s req/s %s p50 %s p99 %s p99.9 %s errors %s\n' "$app" "$(rps "$r")" "$(ms "$(field "$r" p50)")" \
             "$(ms "$(field "$r" p99)")" "$(ms "$(field "$r" p999)")" "$(errors "$r")"
     done
     echo "one caller: throughput $(ratio "$(rps "$on")" "$(rps "$ceiling")") of the ceiling, p99 $(ratio "$(field "$on" p99)" "$(field "$ceiling" p99)")x"
     echo "1,000 callers: throughput $(ratio "$(rps "$callers")" "$(rps "$ceiling2")") of the ceiling, p99 $(ratio "$(field "$callers" p99)" "$(field "$ceiling2" p99)")x"
+    echo "framework floor / ceiling: $(ratio "$(rps "$floor")" "$(rps "$ceiling")") (one caller's throughput), p99 $(ratio "$(field "$floor" p99)" "$(field "$ceiling" p99)")x"
+    echo "broker / framework floor: $(ratio "$(rps "$on")" "$(rps "$floor")") (one caller's throughput), p99 $(ratio "$(field "$on" p99)" "$(field "$floor" p99)")x"
     for app in "${!profile_of[@]}"; do
         printf '\n## profile: %s\n\n%s\n' "$app" "${profile_of[$app]}"
     done
@@ -385,6 +404,7 @@ sched() { awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print }' <<<"${schedu
 elapsed=$(($(date +%s) - started_at))
 load_at_end=$(cut -d' ' -f1-3 /proc/loadavg)
 on_rps=$(rps "$on"); off_rps=$(rps "$off"); ceiling_rps=$(rps "$ceiling"); quiet_rps=$(rps "$quiet")
+floor_rps=$(rps "$floor")
 thr_ratio=$(ratio "$on_rps" "$ceiling_rps")
 p99_ratio=$(ratio "$(field "$on" p99)" "$(field "$ceiling" p99)")
 callers_rps=$(rps "$callers"); ceiling2_rps=$(rps "$ceiling2")
@@ -431,9 +451,9 @@ $quick
 | cores | $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')) |
 | memory | $(free -g | awk '/^Mem/ { print $2 }') GiB |
 | Java | $java_version |
-| Quarkus | 3.33.2 (broker and ceiling) |
+| Quarkus | 3.33.2 (broker, ceiling and framework floor) |
 | wrk | $wrk_version, \`-t$WRK_THREADS -c$CONNECTIONS\`, on the same 2 cores as the server; figure 1: ${WRK_SECONDS} s per app after a ${WRK_WARMUP_SECONDS} s warm-up and a 5 s pass, in $ROUNDS rounds of ${slice} s taking turns; figure 3: after a $((2 * WRK_WARMUP_SECONDS)) s warm-up |
-| JVM options | \`${JVM_OPTS[*]}\` for both apps |
+| JVM options | \`${JVM_OPTS[*]}\` for every app |
 | run time | ${elapsed} s, builds included |
 | load average (1, 5, 15 min) | at start $load_at_start; at end $load_at_end (the bench itself keeps about 2 busy; more means other work shared the cores) |
 
@@ -444,11 +464,16 @@ first load shape one caller drives the load, so its rate limit is lifted; in the
 distinct callers (each its own JWT, taken round-robin by \`bench/wrk/callers.lua\`) share it under the
 default rate limit. The ceiling app (\`bench/ceiling/\`) answers
 the same request with a constant body of the broker's size ($ceiling_body_bytes bytes against the
-broker's $body_bytes) on the event loop.
+broker's $body_bytes) on the event loop, with no authentication. The framework floor app
+(\`bench/floor/\`) answers it as the ceiling does ($floor_body_bytes bytes) after the framework work the
+broker's requirements force, and none of the broker's own: the bearer authenticated through Quarkus
+security (a custom mechanism answering from a map, \`@Authenticated\`, proactive authentication off),
+request-id filters, a \`String body\` parameter (to refuse a body), a \`CompletionStage\`, the broker's
+headers; no JWT, grants, rate limit, token cache, audit line, metrics or MDC.
 
 ## 1. Cache-hit token throughput and latency, 64 connections
 
-The five apps run side by side and take turns under wrk (the ceiling twice, once per load shape),
+The six apps run side by side and take turns under wrk (the ceiling twice, once per load shape),
 $ROUNDS rounds of ${slice} s each in rotating order, so that other work on the machine weighs on each
 alike. Requests and errors are summed over the rounds; latencies are the median of the rounds'
 percentiles.
@@ -456,6 +481,7 @@ percentiles.
 | endpoint | req/s | p50 ms | p99 ms | p99.9 ms | errors |
 | --- | --- | --- | --- | --- | --- |
 $(row "ceiling app, one caller's requests" "$ceiling")
+$(row "framework floor (RESTEasy + Quarkus security, no broker work), one caller's requests" "$floor")
 $(row "broker, one caller, verified-token cache on (default)" "$on")
 $(row "broker, one caller, verified-token cache off" "$off")
 $(row "broker, one caller, audit log off (to measure it; never in production)" "$quiet")
@@ -466,6 +492,10 @@ $(row "broker, 1,000 callers round-robin (default settings)" "$callers")
 - One caller: p99, broker / ceiling: **$p99_ratio** (target ≤ 2): $(met "$p99_ratio" "<=" 2).
 - 1,000 callers: throughput, broker / ceiling: **$thr_ratio2** (target ≥ 0.8): $(met "$thr_ratio2" ">=" 0.8).
 - 1,000 callers: p99, broker / ceiling: **$p99_ratio2** (target ≤ 2): $(met "$p99_ratio2" "<=" 2).
+- One caller: throughput, framework floor / ceiling: **$(ratio "$floor_rps" "$ceiling_rps")**: what the
+  framework work the broker's requirements force leaves of the ceiling, before any broker code.
+- One caller: throughput, broker / framework floor: **$(ratio "$on_rps" "$floor_rps")**: what the broker's
+  own work leaves of the floor (p99 $(ratio "$(field "$on" p99)" "$(field "$floor" p99)")× the floor's).
 - The verified-token cache: $(ratio "$on_rps" "$off_rps")× the throughput of verifying every request's
   signature ($(ratio "$off_rps" "$ceiling_rps") of the ceiling without it).
 - The audit log (one JSON line per request): the broker with it serves $(ratio "$on_rps" "$quiet_rps") of
