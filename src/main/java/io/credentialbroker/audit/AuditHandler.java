@@ -6,10 +6,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -23,9 +24,13 @@ import java.util.logging.Logger;
  *
  * <p>
  * Writing happens on one thread of its own, from a bounded queue, so a stalled log pipe never
- * blocks an event loop serving requests. When the queue is full the event cannot be kept: it is
- * counted ({@link #dropped()}, metric {@code broker_audit_events_dropped_total}), and as soon as
- * the writer gets through again it writes an {@code audit.overflow} event saying how many were
+ * blocks an event loop serving requests. Handing an event over takes no lock and, while events keep
+ * coming, no wake-up call: the writer, once it finds the queue empty, looks again every
+ * {@value #BUSY_POLL_MICROS} µs for {@value #IDLE_AFTER_POLLS} polls before it sleeps until the
+ * next event wakes it. (A blocking queue signalled the writer for nearly every event on the token
+ * path: a lock and a thread wake-up per request.) When the queue is full the event cannot be kept:
+ * it is counted ({@link #dropped()}, metric {@code broker_audit_events_dropped_total}), and as soon
+ * as the writer gets through again it writes an {@code audit.overflow} event saying how many were
  * lost, and logs a warning. Blocking the caller instead (back-pressure) would stall the event loop
  * on exactly the stalled pipe this is about, and with it every request and the liveness heartbeat;
  * the queue ({@value #CAPACITY} lines, about two seconds of the bench's full load) absorbs ordinary
@@ -35,10 +40,18 @@ public final class AuditHandler extends Handler {
 
     static final int CAPACITY = 65_536;
     private static final int BATCH = 512;
+    private static final long BUSY_POLL_MICROS = 500;
+    /** Empty polls in a row (about 50 ms) after which the writer sleeps until an event wakes it. */
+    private static final int IDLE_AFTER_POLLS = 100;
     private static final org.jboss.logging.Logger DIAGNOSTICS = org.jboss.logging.Logger.getLogger(AuditHandler.class);
     private static final AuditHandler INSTANCE = new AuditHandler();
 
-    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(CAPACITY);
+    private final Queue<String> queue = new ConcurrentLinkedQueue<>();
+    /** Events in {@link #queue}: the bound, kept without a lock. */
+    private final AtomicInteger size = new AtomicInteger();
+    private final Thread writer;
+    /** Set by the writer before it sleeps until woken; whoever hands over an event then wakes it. */
+    private volatile boolean sleeping;
     private final AtomicLong queued = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -50,7 +63,7 @@ public final class AuditHandler extends Handler {
     private volatile Clock clock = Clock.systemUTC();
 
     private AuditHandler() {
-        Thread writer = new Thread(this::writeForever, "audit-writer");
+        writer = new Thread(this::writeForever, "audit-writer");
         writer.setDaemon(true);
         writer.start();
     }
@@ -77,9 +90,15 @@ public final class AuditHandler extends Handler {
         if (record == null || !isLoggable(record)) {
             return;
         }
-        if (queue.offer(record.getMessage())) {
+        if (size.incrementAndGet() <= CAPACITY) {
+            queue.offer(record.getMessage());
             queued.incrementAndGet();
+            if (sleeping) {
+                sleeping = false;
+                LockSupport.unpark(writer);
+            }
         } else {
+            size.decrementAndGet();
             dropped.incrementAndGet();
             unreported.incrementAndGet();
         }
@@ -150,14 +169,47 @@ public final class AuditHandler extends Handler {
         flush();
     }
 
+    /** The next event, waiting for one as the class says; null once the thread is interrupted. */
+    private String next() {
+        int emptyPolls = 0;
+        while (!Thread.currentThread().isInterrupted()) {
+            String line = queue.poll();
+            if (line != null) {
+                return line;
+            }
+            if (++emptyPolls < IDLE_AFTER_POLLS) {
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(BUSY_POLL_MICROS));
+                continue;
+            }
+            sleeping = true;
+            // an event handed over between the last poll and the flag above did not wake anyone
+            line = queue.poll();
+            if (line != null) {
+                sleeping = false;
+                return line;
+            }
+            LockSupport.park(this);
+            sleeping = false;
+            emptyPolls = 0;
+        }
+        return null;
+    }
+
     private void writeForever() {
         List<String> batch = new ArrayList<>(BATCH);
         StringBuilder text = new StringBuilder(BATCH * 256);
         while (true) {
             int events = 0;
             try {
-                batch.add(queue.take());
-                queue.drainTo(batch, BATCH - 1);
+                String first = next();
+                if (first == null) {
+                    return; // interrupted: the JVM is going away
+                }
+                batch.add(first);
+                for (String line; batch.size() < BATCH && (line = queue.poll()) != null;) {
+                    batch.add(line);
+                }
+                size.addAndGet(-batch.size());
                 events = batch.size();
                 long lost = unreported.getAndSet(0);
                 if (lost > 0) {
@@ -181,9 +233,6 @@ public final class AuditHandler extends Handler {
                 }
                 written.addAndGet(events);
                 batch.clear();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             } catch (RuntimeException e) {
                 // never let the writer die: the next batch tries again; these events are counted as lost
                 dropped.addAndGet(events);

@@ -10,6 +10,8 @@ import java.util.Random;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -53,6 +55,99 @@ class AuditEventTest {
                     "3f9a1c0e5b27", "req-1")));
             assertThat(event.get("time").asText()).isEqualTo(time.toString());
         }
+    }
+
+    @Test
+    @DisplayName("the line is what Jackson's generator writes for the same event, character for character: every field, quotes, backslashes, control characters, non-ASCII, surrogates, numbers at their limits")
+    void writesWhatJacksonsGeneratorWrites() throws Exception {
+        Random random = new Random(29);
+        for (int i = 0; i < 5_000; i++) {
+            AuditEvent event = new AuditEvent(AT.plusNanos(random.nextInt(1_000_000_000)), text(random),
+                    maybe(random, text(random)), AuditAction.values()[random.nextInt(AuditAction.values().length)],
+                    AuditOutcome.values()[random.nextInt(AuditOutcome.values().length)], number(random),
+                    number(random), number(random), maybe(random, text(random)), maybe(random, text(random)),
+                    maybe(random, text(random)), maybe(random, text(random)),
+                    random.nextBoolean() ? List.of() : List.of(random.nextInt(), 0, Integer.MAX_VALUE),
+                    maybe(random, text(random)), maybe(random, text(random)),
+                    random.nextBoolean() ? null : random.nextLong(), random.nextBoolean() ? null : Long.MAX_VALUE);
+            assertThat(AuditLog.line(event)).isEqualTo(throughJackson(event));
+        }
+    }
+
+    /**
+     * The line as the broker wrote it through Jackson's streaming generator before it was hand-built.
+     */
+    private static String throughJackson(AuditEvent event) throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter();
+        try (JsonGenerator json = new JsonFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("time", event.time().toString());
+            json.writeStringField("caller", event.caller());
+            optional(json, "environment", event.environment());
+            json.writeStringField("action", event.action().value());
+            json.writeStringField("outcome", event.outcome().value());
+            optional(json, "credential_version", event.credentialVersion());
+            optional(json, "from_version", event.fromVersion());
+            optional(json, "to_version", event.toVersion());
+            optional(json, "token_fingerprint", event.tokenFingerprint());
+            optional(json, "error_code", event.errorCode());
+            optional(json, "request_id", event.requestId());
+            optional(json, "rotation_id", event.rotationId());
+            if (!event.azureAdErrorCodes().isEmpty()) {
+                json.writeArrayFieldStart("azure_ad_error_codes");
+                for (int code : event.azureAdErrorCodes()) {
+                    json.writeNumber(code);
+                }
+                json.writeEndArray();
+            }
+            optional(json, "expected_tenant", event.expectedTenant());
+            optional(json, "found_tenant", event.foundTenant());
+            if (event.droppedEvents() != null) {
+                json.writeNumberField("dropped_events", event.droppedEvents());
+            }
+            if (event.suppressedEvents() != null) {
+                json.writeNumberField("suppressed_events", event.suppressedEvents());
+            }
+            json.writeEndObject();
+        }
+        return out.toString();
+    }
+
+    private static void optional(JsonGenerator json, String field, String value) throws Exception {
+        if (value != null && !value.isEmpty()) {
+            json.writeStringField(field, value);
+        }
+    }
+
+    private static void optional(JsonGenerator json, String field, Integer value) throws Exception {
+        if (value != null) {
+            json.writeNumberField(field, value);
+        }
+    }
+
+    private static final String[] PIECES = {"a", "Z", "0", " ", "/", "{", "<", "\"", "\\", "\n", "\r", "\t", "\b",
+            "\f", "\u0000", "\u001f", "\u007f", "\u00e9", "\u20ac", "\ud83d\ude00", "\ud83d", "\ude00", "\u2028",
+            "system:serviceaccount:billing:api"};
+
+    private static String text(Random random) {
+        StringBuilder text = new StringBuilder();
+        for (int i = random.nextInt(8); i > 0; i--) {
+            text.append(PIECES[random.nextInt(PIECES.length)]);
+        }
+        return text.toString();
+    }
+
+    private static String maybe(Random random, String value) {
+        return random.nextInt(3) == 0 ? null : value;
+    }
+
+    private static Integer number(Random random) {
+        return switch (random.nextInt(4)) {
+            case 0 -> null;
+            case 1 -> Integer.MIN_VALUE;
+            case 2 -> random.nextInt(1_000);
+            default -> random.nextInt();
+        };
     }
 
     @Test
