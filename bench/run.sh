@@ -394,6 +394,8 @@ steady_refreshes=$(($(azure_of "$STEADY_PORT") - steady_before))
 refreshing=$(combine "$work/rounds-refreshing.txt")
 steady=$(combine "$work/rounds-steady.txt")
 for app_pid in "$refresh_pid" "$steady_pid"; do stop_app; done
+# back to hour-long tokens: figure 4's brokers, on the default lifetime policy, refuse 30 s ones
+control "token-lifetime?3599" >/dev/null
 
 # ------------------------------------------------------------------------------------ figure 4
 say "figure 4: 1, 10 and 100 environments: heap after GC, refresh schedule"
