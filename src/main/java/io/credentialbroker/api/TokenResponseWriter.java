@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
 
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
@@ -127,17 +128,12 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
         private volatile Written<Instant> expiresAt;
 
         byte[] token(String value) {
-            if (value == null) {
-                return NULL;
+            // the cached token hands every caller the same String, so equals is an identity check
+            Written<String> written = Written.reuse(token, value, v -> new Json(v.length() + 2).string(v).bytes());
+            if (written != token) {
+                token = written; // a store only when the value changed: this runs on every token request
             }
-            Written<String> last = token;
-            // the cached token hands every caller the same String, so this is an identity check
-            if (last != null && last.value().equals(value)) {
-                return last.json();
-            }
-            last = new Written<>(value, new Json(value.length() + 2).string(value).bytes());
-            token = last;
-            return last.json();
+            return written.json();
         }
 
         /**
@@ -145,17 +141,13 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
          * the same second gets the same value.
          */
         byte[] expiresAt(Instant value) {
-            if (value == null) {
-                return NULL;
-            }
-            Written<Instant> last = expiresAt;
-            if (last != null && last.value().equals(value)) {
-                return last.json();
-            }
             // Jackson's InstantSerializer writes DateTimeFormatter.ISO_INSTANT, as Instant#toString does
-            last = new Written<>(value, new Json(32).string(DateTimeFormatter.ISO_INSTANT.format(value)).bytes());
-            expiresAt = last;
-            return last.json();
+            Written<Instant> written = Written.reuse(expiresAt, value,
+                    v -> new Json(32).string(DateTimeFormatter.ISO_INSTANT.format(v)).bytes());
+            if (written != expiresAt) {
+                expiresAt = written; // a store only when the value changed: this runs on every token request
+            }
+            return written.json();
         }
     }
 
@@ -163,6 +155,14 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
      * A value and its JSON, quotes included; never logged (no {@code toString} use): it may be a token.
      */
     private record Written<T>(T value, byte[] json) {
+
+        /** {@code last} if it holds {@code value}, else {@code value} written anew; null is JSON null. */
+        static <T> Written<T> reuse(Written<T> last, T value, Function<T, byte[]> json) {
+            if (value == null) {
+                return new Written<>(null, NULL);
+            }
+            return last != null && value.equals(last.value()) ? last : new Written<>(value, json.apply(value));
+        }
 
         @Override
         public String toString() {
