@@ -50,10 +50,7 @@ record RotationRecord(RotationStatus status, String caller, String requestId, St
 
     /** This record with a cancel request from {@code by}; still at the version it was read at. */
     RotationRecord withCancelRequest(String by, Instant at) {
-        RotationStatus s = status;
-        return new RotationRecord(new RotationStatus(s.id(), s.environment(), s.action(), s.state(), s.fromVersion(),
-                s.restoreVersion(), s.version(), s.errorCode(), s.azureAdErrorCodes(), s.attempts(), s.startedAt(),
-                s.deadline(), s.finishedAt(), true), caller, requestId, by, at, version);
+        return new RotationRecord(status.withCancelRequested(), caller, requestId, by, at, version);
     }
 
     /**
@@ -88,11 +85,9 @@ record RotationRecord(RotationStatus status, String caller, String requestId, St
     }
 
     private RotationRecord as(State state, String errorCode, Instant finishedAt) {
-        RotationStatus s = status;
-        List<Integer> codes = state == State.FAILED ? s.azureAdErrorCodes() : List.of();
-        return new RotationRecord(new RotationStatus(s.id(), s.environment(), s.action(), state, s.fromVersion(),
-                s.restoreVersion(), s.version(), errorCode, codes, s.attempts(), s.startedAt(), s.deadline(),
-                finishedAt, s.cancelRequested()), caller, requestId, cancelRequestedBy, cancelRequestedAt, version);
+        List<Integer> codes = state == State.FAILED ? status.azureAdErrorCodes() : List.of();
+        return new RotationRecord(status.as(state, errorCode, codes, finishedAt), caller, requestId, cancelRequestedBy,
+                cancelRequestedAt, version);
     }
 
     RotationRecord atVersion(int stored) {

@@ -180,17 +180,28 @@ public class RotationService {
     public RotationStatus status(Environment environment, String id) {
         Optional<Rotation> local = local(environment, id);
         if (local.isPresent()) {
-            RotationStatus status = local.get().status();
-            if (status.state() == State.PROVING && !status.cancelRequested()) {
-                // a cancel written elsewhere shows before this replica's next attempt takes it up
-                try {
-                    return records.read(environment, id).filter(RotationRecord::cancelRequested)
-                            .map(record -> withCancelRequested(status)).orElse(status);
-                } catch (CredentialStoreException e) {
-                    return status;
-                }
+            Rotation run = local.get();
+            RotationStatus status = run.status();
+            if (status.state() != State.PROVING) {
+                return status;
             }
-            return status;
+            // what another replica wrote shows before this one's next attempt reads it: a cancel, or the
+            // end it settled while this replica was late
+            Optional<RotationRecord> found;
+            run.recordLock.lock();
+            try {
+                found = records.read(environment, id);
+                if (found.isPresent() && endedElsewhere(run, found.get())) {
+                    return run.status();
+                }
+            } catch (CredentialStoreException e) {
+                return status;
+            } finally {
+                run.recordLock.unlock();
+            }
+            return !status.cancelRequested() && found.filter(RotationRecord::cancelRequested).isPresent()
+                    ? status.withCancelRequested()
+                    : status;
         }
         return settle(environment, stored(environment, id)).status();
     }
@@ -353,12 +364,6 @@ public class RotationService {
         audit.record(AuditEvent.rotationCancelRejected(clock.instant(), caller, environment.name(), fromVersion,
                 refused.code()).withRotation(id));
         return refused;
-    }
-
-    private static RotationStatus withCancelRequested(RotationStatus s) {
-        return new RotationStatus(s.id(), s.environment(), s.action(), s.state(), s.fromVersion(), s.restoreVersion(),
-                s.version(), s.errorCode(), s.azureAdErrorCodes(), s.attempts(), s.startedAt(), s.deadline(),
-                s.finishedAt(), true);
     }
 
     // ---- starting ------------------------------------------------------------------------------

@@ -48,6 +48,18 @@ public record RotationStatus(String id, String environment, Action action, State
         azureAdErrorCodes = List.copyOf(azureAdErrorCodes);
     }
 
+    /** This rotation with a cancel requested; nothing else changed. */
+    RotationStatus withCancelRequested() {
+        return new RotationStatus(id, environment, action, state, fromVersion, restoreVersion, version, errorCode,
+                azureAdErrorCodes, attempts, startedAt, deadline, finishedAt, true);
+    }
+
+    /** This rotation moved to {@code state}, with its reason and the time it ended, if it did. */
+    RotationStatus as(State state, String errorCode, List<Integer> azureAdErrorCodes, Instant finishedAt) {
+        return new RotationStatus(id, environment, action, state, fromVersion, restoreVersion, version, errorCode,
+                azureAdErrorCodes, attempts, startedAt, deadline, finishedAt, cancelRequested);
+    }
+
     /** The states of the HTTP contract. */
     public enum State {
 

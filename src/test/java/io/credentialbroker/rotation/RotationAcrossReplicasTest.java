@@ -331,7 +331,7 @@ class RotationAcrossReplicasTest extends StandInTest {
     }
 
     @Test
-    @DisplayName("case 45: a replica that is late, not gone, finds its rotation settled elsewhere: its proof stores nothing and it audits no second end")
+    @DisplayName("case 45: a replica that is late, not gone, finds its rotation settled elsewhere: asked, it shows that end; its proof stores nothing and it audits no second end")
     void aLateReplicaTakesTheSettledEnd() throws Exception {
         CountDownLatch proving = new CountDownLatch(1);
         CountDownLatch answerIt = new CountDownLatch(1);
@@ -346,6 +346,8 @@ class RotationAcrossReplicasTest extends StandInTest {
         clock.advance(Duration.ofSeconds(61));
         given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
                 .body("state", equalTo("cancelled"));
+        assertThat(replicaB.status(lab, started.id()).state()).as("the late replica, asked before its attempt returns")
+                .isEqualTo(State.CANCELLED);
 
         answerIt.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> replicaB.status(lab, started.id()).state(),
