@@ -128,9 +128,13 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
         private volatile Written<Instant> expiresAt;
 
         byte[] token(String value) {
+            if (value == null) {
+                return NULL;
+            }
             // the cached token hands every caller the same String, so equals is an identity check
-            Written<String> written = Written.reuse(token, value, v -> new Json(v.length() + 2).string(v).bytes());
-            if (written != token) {
+            Written<String> last = token;
+            Written<String> written = Written.reuse(last, value, v -> new Json(v.length() + 2).string(v).bytes());
+            if (written != last) {
                 token = written; // a store only when the value changed: this runs on every token request
             }
             return written.json();
@@ -141,10 +145,14 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
          * the same second gets the same value.
          */
         byte[] expiresAt(Instant value) {
+            if (value == null) {
+                return NULL;
+            }
             // Jackson's InstantSerializer writes DateTimeFormatter.ISO_INSTANT, as Instant#toString does
-            Written<Instant> written = Written.reuse(expiresAt, value,
+            Written<Instant> last = expiresAt;
+            Written<Instant> written = Written.reuse(last, value,
                     v -> new Json(32).string(DateTimeFormatter.ISO_INSTANT.format(v)).bytes());
-            if (written != expiresAt) {
+            if (written != last) {
                 expiresAt = written; // a store only when the value changed: this runs on every token request
             }
             return written.json();
@@ -156,11 +164,8 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
      */
     private record Written<T>(T value, byte[] json) {
 
-        /** {@code last} if it holds {@code value}, else {@code value} written anew; null is JSON null. */
+        /** {@code last} if it holds {@code value} (not null), else {@code value} written anew. */
         static <T> Written<T> reuse(Written<T> last, T value, Function<T, byte[]> json) {
-            if (value == null) {
-                return new Written<>(null, NULL);
-            }
             return last != null && value.equals(last.value()) ? last : new Written<>(value, json.apply(value));
         }
 
