@@ -4,10 +4,10 @@
 # requirements force (bench/floor). Builds the three apps, starts the stand-ins (Azure AD, Vault, the
 # callers' JWKS issuer) on loopback, measures five figures and writes them to bench/RESULTS.md.
 # Everything targets 127.0.0.1; every load is bounded in time, every wait in time and count. About
-# 14 minutes on 2 cores (figure 1 alone, BENCH_FIGURE1_ONLY=1: about 7).
+# 16 minutes on 2 cores (figure 1 alone, BENCH_FIGURE1_ONLY=1: about 9).
 #
 #   bench/run.sh                # the full run
-#   WRK_SECONDS=5 REFRESH_SECONDS=30 bench/run.sh   # a quick look (RESULTS.md says so)
+#   WRK_SECONDS=10 REFRESH_SECONDS=30 bench/run.sh   # a quick look (RESULTS.md says so)
 #   BENCH_PROFILE=1 bench/run.sh   # also record a JFR profile of figure 1's brokers under each load
 #                                  # shape (after the measured rounds) and summarise it in RESULTS.md
 #   BENCH_PROFILE=1 BENCH_FIGURE1_ONLY=1 bench/run.sh   # figure 1 and its profiles only, printed;
@@ -16,7 +16,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
-WRK_SECONDS="${WRK_SECONDS:-15}"
+WRK_SECONDS="${WRK_SECONDS:-25}"
 # long enough for the JIT to finish the broker's hot path on 2 busy cores (15 s was not: the
 # broker's throughput still rose by half from one 5 s round to the next)
 WRK_WARMUP_SECONDS="${WRK_WARMUP_SECONDS:-30}"
@@ -37,7 +37,11 @@ FLOOR_PORT=18186
 # each broker's management interface (probes, metrics) listens 100 above its HTTP port: the
 # brokers of figure 1 run side by side
 MANAGEMENT_OFFSET=100
-ROUNDS=3
+# five rounds, so that the median of their percentiles stands when two go wrong: a round's first
+# moments can catch the JIT recompiling the request path after wrk's new connections deoptimized it
+# (seen with JFR: C2 takes 100 to 240 ms of a busy core per method, and the event loop runs slower
+# code meanwhile); with three rounds, two such rounds decided the 1,000 callers' p99
+ROUNDS=5
 BENCH_PROFILE="${BENCH_PROFILE:-0}"
 BENCH_FIGURE1_ONLY="${BENCH_FIGURE1_ONLY:-0}"
 PROFILE_SECONDS="${PROFILE_SECONDS:-20}"
@@ -273,6 +277,8 @@ declare -A url_of=([on]="$token_url" [off]="$off_url" [quiet]="$quiet_url" [ceil
 declare -A script_of=([on]=token.lua [off]=token.lua [quiet]=token.lua [ceiling]=token.lua
     [floor]=token.lua [callers]=callers.lua [ceiling2]=callers.lua)
 apps=(on off quiet ceiling floor callers ceiling2)
+declare -A label_of=([ceiling]="ceiling app, one caller" [floor]="framework floor" [on]="broker, one caller"
+    [ceiling2]="ceiling app, 1,000 callers" [callers]="broker, 1,000 callers")
 # warm-up, then a 5 s pass each: after 30 s of load a broker's first 5 s round still ran at two
 # thirds of its later rounds (the JIT compiles on the same 2 cores); the pass is not counted
 for app in "${apps[@]}"; do
@@ -444,7 +450,7 @@ herd_verdict=$([ "$herd_max_per_env" = 1 ] && [ "$herd_min_per_env" = 1 ] && [ "
 refresh_err_verdict=$([ "$refresh_errors" = 0 ] && echo "**met**" || echo "**not met**")
 heap_verdict=$(met "$per_env_100" "<=" 50)
 quick=""
-if [ "$WRK_SECONDS" != 15 ] || [ "$REFRESH_SECONDS" != 90 ] || [ "$WRK_WARMUP_SECONDS" != 30 ]; then
+if [ "$WRK_SECONDS" != 25 ] || [ "$REFRESH_SECONDS" != 90 ] || [ "$WRK_WARMUP_SECONDS" != 30 ]; then
     quick="> **Changed run** (WRK_SECONDS=$WRK_SECONDS, WRK_WARMUP_SECONDS=$WRK_WARMUP_SECONDS, REFRESH_SECONDS=$REFRESH_SECONDS): not the default settings."
 fi
 wrk_version=$( (wrk -v 2>&1 || true) | head -1 | awk '{ print $2 }')
@@ -501,7 +507,7 @@ headers; no JWT, grants, rate limit, token cache, audit line, metrics or MDC.
 The six apps run side by side and take turns under wrk (the ceiling twice, once per load shape),
 $ROUNDS rounds of ${slice} s each in rotating order, so that other work on the machine weighs on each
 alike. Requests and errors are summed over the rounds; latencies are the median of the rounds'
-percentiles.
+percentiles (each round's p99 is listed below the table).
 
 | endpoint | req/s | p50 ms | p99 ms | p99.9 ms | errors |
 | --- | --- | --- | --- | --- | --- |
@@ -512,6 +518,11 @@ $(row "broker, one caller, verified-token cache off" "$off")
 $(row "broker, one caller, audit log off (to measure it; never in production)" "$quiet")
 $(row "ceiling app, 1,000 callers' requests" "$ceiling2")
 $(row "broker, 1,000 callers round-robin (default settings)" "$callers")
+
+Each round's p99 in ms, in the order the rounds ran:
+$(for app in ceiling floor on ceiling2 callers; do
+    printf -- '- %s: %s\n' "${label_of[$app]}" "$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^p99=/) { sub(/^p99=/, "", $i); printf "%s%.2f", (NR > 1 ? ", " : ""), $i / 1000 } }' "$work/rounds-$app.txt")"
+done)
 
 - One caller: throughput, broker / ceiling: **$thr_ratio** (target ≥ 0.8): $(met "$thr_ratio" ">=" 0.8).
 - One caller: p99, broker / ceiling: **$p99_ratio** (target ≤ 2): $(met "$p99_ratio" "<=" 2).
