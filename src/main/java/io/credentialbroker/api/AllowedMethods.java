@@ -46,11 +46,11 @@ public class AllowedMethods {
      * stays encoded ({@code /v1/environments/a%2Fb/token} names an environment {@code a%2Fb}).
      */
     Set<String> at(RoutingContext request) {
-        return at(request.normalizedPath());
+        return answered(declaredAt(request.normalizedPath()));
     }
 
-    private Set<String> at(String path) {
-        Set<String> declared = declaredAt(path);
+    /** The methods declared at a path, and those RESTEasy Reactive and this class answer with them. */
+    private static Set<String> answered(Set<String> declared) {
         if (declared.isEmpty()) {
             return declared;
         }
@@ -72,15 +72,14 @@ public class AllowedMethods {
         if (routing.request().method() != io.vertx.core.http.HttpMethod.OPTIONS) {
             return Optional.empty(); // every other request: one comparison, nothing built for it
         }
-        String path = routing.normalizedPath();
-        Set<String> declared = declaredAt(path);
+        Set<String> declared = declaredAt(routing.normalizedPath());
         if (declared.isEmpty()) {
             throw new NotFoundException();
         }
         if (declared.contains(HttpMethod.OPTIONS)) {
             return Optional.empty(); // a resource answers OPTIONS there itself
         }
-        return Optional.of(Response.ok().allow(at(path)).build());
+        return Optional.of(Response.ok().allow(answered(declared)).build());
     }
 
     private Set<String> declaredAt(String path) {

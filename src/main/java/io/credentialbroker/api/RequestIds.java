@@ -75,15 +75,14 @@ public class RequestIds {
         return PREFIX + Long.toHexString(COUNTER.incrementAndGet());
     }
 
+    /** The caller's {@code X-Request-Id} if it is one plain token (a repeated header is not one id). */
     private static String assign(RoutingContext routing) {
-        String id = acceptable(routing.request().headers()) ? routing.request().getHeader(HEADER) : next();
+        MultiMap headers = routing.request().headers();
+        String offered = headers.get(HEADER);
+        String id = offered != null && ACCEPTABLE.matcher(offered).matches() && headers.getAll(HEADER).size() == 1
+                ? offered
+                : next();
         routing.put(KEY, id);
         return id;
-    }
-
-    /** One {@code X-Request-Id} that is a plain token: a repeated header is not one id. */
-    private static boolean acceptable(MultiMap headers) {
-        String offered = headers.get(HEADER);
-        return offered != null && ACCEPTABLE.matcher(offered).matches() && headers.getAll(HEADER).size() == 1;
     }
 }

@@ -97,14 +97,14 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
     byte[] toJson(TokenResponse response) {
         LastWritten last = lastWritten.computeIfAbsent(new Slot(response.environment(), response.kind()),
                 ignored -> new LastWritten());
-        byte[] token = last.token(response.accessToken());
+        byte[] token = last.token.json(response.accessToken());
         Json json = new Json(token.length + SHORT_FIELDS);
         json.raw(ENVIRONMENT).string(response.environment());
         json.raw(KIND).string(response.kind());
         json.raw(TOKEN_TYPE).string(response.tokenType());
         json.raw(ACCESS_TOKEN).raw(token);
         json.raw(EXPIRES_IN).number(response.expiresIn());
-        json.raw(EXPIRES_AT).raw(last.expiresAt(response.expiresAt()));
+        json.raw(EXPIRES_AT).raw(last.expiresAt.json(response.expiresAt()));
         json.raw(RESOURCE).string(response.resource());
         json.raw(CREDENTIAL_VERSION).number(response.credentialVersion());
         json.raw((byte) '}');
@@ -119,55 +119,49 @@ public class TokenResponseWriter implements ServerMessageBodyWriter<TokenRespons
     }
 
     /**
-     * One slot's last token and {@code expires_at}, each with its JSON. Event loops may race to replace
-     * one; each value is immutable and complete, so a race costs a second formatting, never a mix.
+     * One slot's last token and {@code expires_at}, each with its JSON. The cached token hands every
+     * caller the same String, so comparing tokens is an identity check; grants expire on whole seconds
+     * ({@code TokenCache} truncates them), so every caller served within the same second gets the same
+     * {@code expires_at}.
      */
     private static final class LastWritten {
 
-        private volatile Written<String> token;
-        private volatile Written<Instant> expiresAt;
+        final Remembered<String> token = new Remembered<>(value -> new Json(value.length() + 2).string(value).bytes());
+        // Jackson's InstantSerializer writes DateTimeFormatter.ISO_INSTANT, as Instant#toString does
+        final Remembered<Instant> expiresAt = new Remembered<>(
+                value -> new Json(32).string(DateTimeFormatter.ISO_INSTANT.format(value)).bytes());
+    }
 
-        byte[] token(String value) {
-            if (value == null) {
-                return NULL;
-            }
-            // the cached token hands every caller the same String, so equals is an identity check
-            Written<String> last = token;
-            Written<String> written = Written.reuse(last, value, v -> new Json(v.length() + 2).string(v).bytes());
-            if (written != last) {
-                token = written; // a store only when the value changed: this runs on every token request
-            }
-            return written.json();
+    /**
+     * The last value written and its JSON, quotes included. Event loops may race to replace it; each
+     * {@link Written} is immutable and complete, so a race costs a second formatting, never a mix.
+     */
+    private static final class Remembered<T> {
+
+        private final Function<T, byte[]> write;
+        private volatile Written<T> last;
+
+        Remembered(Function<T, byte[]> write) {
+            this.write = write;
         }
 
-        /**
-         * Grants expire on whole seconds ({@code TokenCache} truncates them), so every caller served within
-         * the same second gets the same value.
-         */
-        byte[] expiresAt(Instant value) {
+        /** The JSON of {@code value}: the last one's if it is the same, so stored only when it changed. */
+        byte[] json(T value) {
             if (value == null) {
                 return NULL;
             }
-            // Jackson's InstantSerializer writes DateTimeFormatter.ISO_INSTANT, as Instant#toString does
-            Written<Instant> last = expiresAt;
-            Written<Instant> written = Written.reuse(last, value,
-                    v -> new Json(32).string(DateTimeFormatter.ISO_INSTANT.format(v)).bytes());
-            if (written != last) {
-                expiresAt = written; // a store only when the value changed: this runs on every token request
+            Written<T> seen = last;
+            if (seen != null && value.equals(seen.value())) {
+                return seen.json();
             }
+            Written<T> written = new Written<>(value, write.apply(value));
+            last = written;
             return written.json();
         }
     }
 
-    /**
-     * A value and its JSON, quotes included; never logged (no {@code toString} use): it may be a token.
-     */
+    /** A value and its JSON; never logged (no {@code toString} use): it may be a token. */
     private record Written<T>(T value, byte[] json) {
-
-        /** {@code last} if it holds {@code value} (not null), else {@code value} written anew. */
-        static <T> Written<T> reuse(Written<T> last, T value, Function<T, byte[]> json) {
-            return last != null && value.equals(last.value()) ? last : new Written<>(value, json.apply(value));
-        }
 
         @Override
         public String toString() {

@@ -187,21 +187,20 @@ public class RotationService {
             }
             // what another replica wrote shows before this one's next attempt reads it: a cancel, or the
             // end it settled while this replica was late
-            Optional<RotationRecord> found;
             run.recordLock.lock();
             try {
-                found = records.read(environment, id);
+                Optional<RotationRecord> found = records.read(environment, id);
                 if (found.isPresent() && endedElsewhere(run, found.get())) {
                     return run.status();
                 }
+                return !status.cancelRequested() && found.filter(RotationRecord::cancelRequested).isPresent()
+                        ? status.withCancelRequested()
+                        : status;
             } catch (CredentialStoreException e) {
                 return status;
             } finally {
                 run.recordLock.unlock();
             }
-            return !status.cancelRequested() && found.filter(RotationRecord::cancelRequested).isPresent()
-                    ? status.withCancelRequested()
-                    : status;
         }
         return settle(environment, stored(environment, id)).status();
     }
@@ -738,10 +737,10 @@ public class RotationService {
      * overdue ({@link #settle}) and audited the end, so it is not audited again here.
      */
     private boolean endedElsewhere(Rotation run, RotationRecord found) {
-        RotationStatus recorded = found.status();
-        if (!recorded.state().isEnd() || !run.endedElsewhere(found)) {
+        if (!run.endedElsewhere(found)) {
             return false;
         }
+        RotationStatus recorded = found.status();
         LOG.infof("Rotation %s of environment '%s': another replica recorded it %s (%s) while this one was late;"
                 + " it stops here, nothing is stored", run.id, run.environment.name(), recorded.state().label(),
                 recorded.errorCode());

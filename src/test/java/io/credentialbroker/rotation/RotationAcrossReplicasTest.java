@@ -230,15 +230,8 @@ class RotationAcrossReplicasTest extends StandInTest {
     @Test
     @DisplayName("cancel vs storing, the cancel first: the other replica proves the key, finds the cancel when it claims storing, and stores nothing")
     void aCancelRecordedBeforeStoringWins() throws Exception {
-        CountDownLatch proving = new CountDownLatch(1);
         CountDownLatch answerIt = new CountDownLatch(1);
-        azureAdOfB = attempt -> {
-            proving.countDown();
-            answerIt.await(10, TimeUnit.SECONDS);
-            return proved();
-        };
-        RotationStatus started = replicaB.rotate("ops", lab, 1, newKey());
-        assertThat(proving.await(10, TimeUnit.SECONDS)).isTrue();
+        RotationStatus started = rotateOnBProvingUntil(answerIt);
 
         given().delete(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(202);
         answerIt.countDown();
@@ -333,15 +326,8 @@ class RotationAcrossReplicasTest extends StandInTest {
     @Test
     @DisplayName("case 45: a replica that is late, not gone, finds its rotation settled elsewhere: asked, it shows that end; its proof stores nothing and it audits no second end")
     void aLateReplicaTakesTheSettledEnd() throws Exception {
-        CountDownLatch proving = new CountDownLatch(1);
         CountDownLatch answerIt = new CountDownLatch(1);
-        azureAdOfB = attempt -> {
-            proving.countDown();
-            answerIt.await(10, TimeUnit.SECONDS);
-            return proved();
-        };
-        RotationStatus started = replicaB.rotate("ops", lab, 1, newKey());
-        assertThat(proving.await(10, TimeUnit.SECONDS)).isTrue();
+        RotationStatus started = rotateOnBProvingUntil(answerIt);
         given().delete(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(202);
         clock.advance(Duration.ofSeconds(61));
         given().get(CREDENTIALS + "/rotations/" + started.id()).then().statusCode(200)
@@ -378,6 +364,22 @@ class RotationAcrossReplicasTest extends StandInTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * Replica B starts a rotation and is inside its first proof attempt when this returns: Azure AD
+     * accepts the key once {@code answerIt} is counted down.
+     */
+    private RotationStatus rotateOnBProvingUntil(CountDownLatch answerIt) throws InterruptedException {
+        CountDownLatch proving = new CountDownLatch(1);
+        azureAdOfB = attempt -> {
+            proving.countDown();
+            answerIt.await(10, TimeUnit.SECONDS);
+            return proved();
+        };
+        RotationStatus started = replicaB.rotate("ops", lab, 1, newKey());
+        assertThat(proving.await(10, TimeUnit.SECONDS)).isTrue();
+        return started;
+    }
 
     /**
      * Replica B stops, as a pod that is deleted: no attempt of its runs again, nothing more is written.
